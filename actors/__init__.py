@@ -1,0 +1,1 @@
+"""Ray actors hosting OPTIX state: symbol shards, router, supervisor, alert hub (later issues)."""

@@ -1,0 +1,1 @@
+"""Launch and operate OPTIX: the ``optix`` command, local and cluster start-up, batch jobs."""

@@ -1,0 +1,142 @@
+"""The ``optix`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+import optix
+from optix.config import ConfigError, OptixSettings, load_settings
+from optix.log import register_secret, register_url_secret, setup_logging
+
+__all__ = ["main"]
+
+
+class _Ctx:
+    def __init__(self, config: Path | None, log_json: bool | None, log_level: str | None) -> None:
+        self.config = config
+        self.log_json = log_json
+        self.log_level = log_level
+
+    def settings(self) -> OptixSettings:
+        overrides = {}
+        if self.log_json is not None or self.log_level is not None:
+            section: dict[str, object] = {}
+            if self.log_json is not None:
+                section["json"] = self.log_json
+            if self.log_level is not None:
+                section["level"] = self.log_level
+            overrides["logging"] = section
+        try:
+            settings = load_settings(self.config, **overrides)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(2) from None
+        register_url_secret(settings.database.url)
+        register_url_secret(settings.cache.redis_url)
+        for secret in (
+            settings.broker.api_key,
+            settings.broker.secret_key,
+            settings.alerts.webhook_url,
+        ):
+            register_secret(secret)
+        setup_logging(settings.logging.level, settings.logging.json_lines)
+        return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(optix.__version__, prog_name="optix")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="TOML settings file (default $OPTIX_CONFIG or ./optix.toml).")
+@click.option("--log-json/--log-text", default=None, help="JSON lines or human-readable logs.")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+              default=None, help="Log level (default from settings: INFO).")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, log_json: bool | None,
+        log_level: str | None) -> None:
+    """OPTIX: Ray-native options intelligence (flow, GEX, pricing, prediction, trading)."""
+    ctx.obj = _Ctx(config, log_json, log_level)
+
+
+@cli.command()
+@click.option("--exit-after", type=float, default=None, metavar="SECONDS",
+              help="Stop by itself after this many seconds (default: run until Ctrl-C).")
+@click.pass_obj
+def up(obj: _Ctx, exit_after: float | None) -> None:
+    """Start OPTIX: local Ray with dashboard, Serve API, database and cache, until Ctrl-C."""
+    from cluster.up import run_up  # imports Ray; keep the other commands fast
+
+    raise SystemExit(run_up(obj.settings(), exit_after=exit_after))
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_obj
+def db_upgrade(obj: _Ctx, revision: str) -> None:
+    """Migrate the configured database forward (creates the schema on an empty one)."""
+    from optix.store import Database, upgrade
+
+    database = Database(obj.settings().database)
+    rev = upgrade(database, revision)
+    click.echo(f"{database.safe_url}: at revision {rev}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(obj: _Ctx, revision: str) -> None:
+    """Migrate the configured database back to REVISION ('base' drops every table)."""
+    from optix.store import Database, downgrade
+
+    database = Database(obj.settings().database)
+    rev = downgrade(database, revision)
+    click.echo(f"{database.safe_url}: at revision {rev or 'base'}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(obj: _Ctx) -> None:
+    """Print the revision of the configured database and the newest one shipped."""
+    from optix.store import Database, current_revision, head_revision
+
+    database = Database(obj.settings().database)
+    click.echo(f"{database.safe_url}: at {current_revision(database) or 'base'}, "
+               f"head {head_revision()}")
+
+
+@db.command("history")
+def db_history() -> None:
+    """List the shipped migrations, oldest first."""
+    from optix.store.migrate import history
+
+    for rev, doc in history():
+        click.echo(f"{rev}  {doc}")
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("show")
+@click.pass_obj
+def config_show(obj: _Ctx) -> None:
+    """Print the effective settings as JSON, secrets masked."""
+    click.echo(json.dumps(obj.settings().redacted(), indent=2, default=str))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="optix")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""``optix up``: start or join Ray, deploy the Serve application, wait for Ctrl-C, stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import ray
+from ray import serve
+
+from optix.config import OptixSettings
+from optix.store import Database, make_cache, upgrade
+from optix.store.cache import RedisCache
+from serve.app import build_app
+
+__all__ = ["auth_token_path", "run_up"]
+
+log = logging.getLogger("optix.up")
+
+
+def auth_token_path() -> Path:
+    """Where Ray keeps the cluster token: ``$RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``."""
+    env = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    return Path(env) if env else Path.home() / ".ray" / "auth_token"
+
+
+def _token_auth_on() -> bool:
+    mode = os.environ.get("RAY_AUTH_MODE", "").lower()
+    if mode:
+        return mode == "token"
+    return auth_token_path().is_file() or bool(os.environ.get("RAY_AUTH_TOKEN"))
+
+
+def _start_ray(settings: OptixSettings) -> tuple[str | None, bool]:
+    """Start or join Ray; returns (dashboard URL, whether we started it)."""
+    rc = settings.ray
+    kwargs: dict[str, Any] = {
+        "namespace": rc.namespace,
+        "logging_level": logging.WARNING,
+        "configure_logging": False,
+    }
+    if rc.address is None:
+        kwargs.update(
+            include_dashboard=True,
+            dashboard_host=rc.dashboard_host,
+            dashboard_port=rc.dashboard_port,
+            num_cpus=rc.num_cpus,
+        )
+        ctx = ray.init(**kwargs)
+        started = True
+    else:
+        ctx = ray.init(address=rc.address, **kwargs)
+        started = False
+    url = ctx.dashboard_url
+    if url and not url.startswith("http"):
+        url = f"http://{url}"
+    return url, started
+
+
+def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_desc: str) -> str:
+    api = f"http://{settings.serve.host}:{settings.serve.port}"
+    lines = ["", "OPTIX is up."]
+    if dashboard:
+        lines.append(f"  Ray dashboard   {dashboard}")
+        if _token_auth_on():
+            lines += [
+                "                  token authentication is on: open the dashboard and paste the",
+                f"                  cluster token from {auth_token_path()}",
+                "                  (print it with `ray get-auth-token`); for its REST API send",
+                "                  the header `Authorization: Bearer <token>`.",
+            ]
+    lines += [
+        f"  API             {api}   (health {api}/healthz, version {api}/version)",
+        f"  API docs        {api}/docs",
+        f"  database        {db.safe_url}",
+        f"  cache           {cache_desc}",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    stop = threading.Event()
+    deadline = timeout_s
+    while deadline > 0:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        stop.wait(0.25)
+        deadline -= 0.25
+    raise RuntimeError(f"{url} did not answer 200 within {timeout_s:.0f}s")
+
+
+def run_up(
+    settings: OptixSettings,
+    exit_after: float | None = None,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Run OPTIX until SIGINT/SIGTERM (or ``exit_after`` seconds); returns the exit status.
+
+    Steps: migrate the database to the newest schema, open the cache, start a local Ray with
+    its dashboard (or join ``ray.address``), deploy the Serve application, print where
+    everything is, wait, then delete the application and stop Ray (if we started it).
+    """
+    db = Database(settings.database)
+    revision = upgrade(db)
+    log.info("database %s at schema revision %s", db.safe_url, revision)
+    cache = make_cache(settings.cache)
+    if isinstance(cache, RedisCache):
+        cache_desc = "redis " + ("reachable" if cache.ping() else "UNREACHABLE (degraded)")
+    else:
+        cache_desc = "in-process"
+    cache.close()
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = False
+    try:
+        dashboard, started = _start_ray(settings)
+        serve.start(http_options={"host": settings.serve.host, "port": settings.serve.port})
+        serve.run(
+            build_app(settings),
+            name=settings.serve.app_name,
+            route_prefix="/",
+            blocking=False,
+        )
+        _wait_healthy(f"http://{settings.serve.host}:{settings.serve.port}/healthz")
+        echo(_banner(settings, dashboard, db, cache_desc))
+        stop.wait(exit_after)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if ray.is_initialized():
+            try:
+                if started:
+                    serve.shutdown()
+                else:
+                    serve.delete(settings.serve.app_name)
+            finally:
+                ray.shutdown()
+        db.dispose()
+    echo("OPTIX stopped.")
+    return 0

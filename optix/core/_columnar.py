@@ -1,0 +1,163 @@
+"""Shared machinery of the frozen columnar batch types.
+
+A batch is a frozen dataclass whose array fields are equal-length numpy columns of fixed dtypes
+(declared in ``_DTYPES``), made read-only on construction. Scalar fields (a chain's spot, say)
+are declared in ``_SCALARS`` and copied as they are by :meth:`take`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from optix.core.arrays import BoolArray, Int64Array
+from optix.core.validation import ReasonBuilder, Validated
+
+__all__ = ["ColumnBatch"]
+
+
+class ColumnBatch:
+    """Mixin for frozen dataclasses of numpy columns."""
+
+    __slots__ = ()
+
+    _DTYPES: ClassVar[Mapping[str, npt.DTypeLike]]
+    _OPTIONAL: ClassVar[frozenset[str]] = frozenset()
+    _SCALARS: ClassVar[frozenset[str]] = frozenset()
+
+    def _coerce_columns(self) -> None:
+        n: int | None = None
+        for name, dtype in self._DTYPES.items():
+            value = getattr(self, name)
+            if value is None:
+                if name in self._OPTIONAL:
+                    continue
+                raise ValueError(f"{type(self).__name__}.{name} is required")
+            arr = np.array(value, dtype=dtype, copy=True) if dtype is not str else np.array(
+                value, dtype=str, copy=True
+            )
+            if arr.ndim != 1:
+                raise ValueError(f"{type(self).__name__}.{name} must be one-dimensional")
+            if n is None:
+                n = arr.shape[0]
+            elif arr.shape[0] != n:
+                raise ValueError(
+                    f"{type(self).__name__}.{name} has {arr.shape[0]} rows, expected {n}"
+                )
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
+
+    def __len__(self) -> int:
+        first = next(iter(self._DTYPES))
+        return int(getattr(self, first).shape[0])
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """The present array columns by name (optional columns that are None are left out)."""
+        out: dict[str, np.ndarray[Any, Any]] = {}
+        for name in self._DTYPES:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def take(self, index: Int64Array | BoolArray) -> Self:
+        """Rows selected by an integer index or boolean mask, as a new batch of the same type."""
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.name in self._DTYPES and value is not None:
+                kwargs[f.name] = value[index]
+            else:
+                kwargs[f.name] = value
+        return type(self)(**kwargs)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The columns as a DataFrame (scalars are not included)."""
+        return pd.DataFrame(self.columns())
+
+    @classmethod
+    def concat(cls, batches: Sequence[Self]) -> Self:
+        """Concatenate batches row-wise; scalar fields are taken from the first batch."""
+        if not batches:
+            raise ValueError("concat needs at least one batch")
+        first = batches[0]
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(first):  # type: ignore[arg-type]
+            if f.name in cls._DTYPES:
+                parts = [getattr(b, f.name) for b in batches]
+                if any(p is None for p in parts):
+                    if f.name not in cls._OPTIONAL:
+                        raise ValueError(f"column {f.name} missing in a batch")
+                    kwargs[f.name] = None
+                else:
+                    kwargs[f.name] = np.concatenate(parts)
+            else:
+                kwargs[f.name] = getattr(first, f.name)
+        return cls(**kwargs)
+
+    def _split(self, builder: ReasonBuilder) -> Validated[Self]:
+        reasons = builder.reasons
+        bad = reasons != 0
+        rejected_index = np.flatnonzero(bad).astype(np.int64)
+        return Validated(
+            clean=self.take(~bad),
+            rejected=self.take(rejected_index),
+            reasons=reasons[bad],
+            rejected_index=rejected_index,
+        )
+
+
+def not_finite(*cols: npt.NDArray[np.float64]) -> BoolArray:
+    """Rows where any of the float columns is NaN or infinite."""
+    mask = np.zeros(cols[0].shape[0], dtype=bool)
+    for c in cols:
+        mask |= ~np.isfinite(c)
+    return mask
+
+
+def exchange_date(ts_ns: Int64Array) -> npt.NDArray[np.datetime64]:
+    """Calendar date in US exchange time (America/New_York) of each epoch-nanosecond timestamp."""
+    local = pd.to_datetime(ts_ns, unit="ns", utc=True).tz_convert("America/New_York")
+    return local.tz_localize(None).to_numpy().astype("datetime64[D]")
+
+
+def coerce_right(values: npt.ArrayLike) -> npt.NDArray[np.int8]:
+    """Right codes from ``'C'``/``'call'``/``'P'``/``'put'`` strings or +1/-1 codes.
+
+    Anything else becomes 0 (unknown) so that validation can reject the row.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iuf":
+        out = np.zeros(arr.shape, dtype=np.int8)
+        out[arr == 1] = 1
+        out[arr == -1] = -1
+        return out
+    s = pd.Series(arr.astype(object), dtype="string").str.strip().str.upper()
+    mapped = s.map({"C": 1, "CALL": 1, "P": -1, "PUT": -1})
+    return cast(npt.NDArray[np.int8], mapped.fillna(0).to_numpy(dtype=np.int8))
+
+
+def coerce_venue(values: npt.ArrayLike, venues: Mapping[str, int]) -> npt.NDArray[np.uint8]:
+    """Venue codes from names (looked up in ``venues``) or integer codes.
+
+    Integer codes not among ``venues.values()`` and unknown names become 0 (unknown).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        known = np.isin(arr, np.fromiter(venues.values(), dtype=np.int64))
+        return cast(npt.NDArray[np.uint8], np.where(known & (arr != 0), arr, 0).astype(np.uint8))
+    s = pd.Series(arr.astype(object), dtype="string").str.strip().str.upper()
+    return cast(npt.NDArray[np.uint8], s.map(dict(venues)).fillna(0).to_numpy(dtype=np.uint8))
+
+
+def coerce_dates(values: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
+    """``datetime64[D]`` from dates, ISO strings or datetime64; unparseable values become NaT."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[D]")
+    return pd.to_datetime(pd.Series(arr), errors="coerce").to_numpy().astype("datetime64[D]")

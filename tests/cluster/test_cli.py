@@ -1,0 +1,90 @@
+"""The optix command, in-process through click's runner (no Ray started)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cluster.cli import cli
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    import os
+
+    for k in list(os.environ):
+        if k.startswith(("OPTIX_", "APCA_")):
+            monkeypatch.delenv(k)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def _run(*args, env=None):
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return _run
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["up"], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["db", "current"],
+     ["db", "history"], ["config"], ["config", "show"]],
+)
+def test_every_command_has_help(run, args):
+    result = run(*args, "--help")
+    assert result.exit_code == 0
+    assert "Usage: " in result.output
+
+
+def test_help_lists_the_commands(run):
+    out = run("--help").output
+    for cmd in ("up", "db", "config"):
+        assert f"  {cmd} " in out
+
+
+def test_db_upgrade_then_current_on_the_default_sqlite_file(run, tmp_path):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "at revision 0001" in result.output
+    assert (tmp_path / ".optix" / "optix.db").is_file()
+    assert "at 0001, head 0001" in run("db", "current").output
+    assert "at revision base" in run("db", "downgrade", "base").output
+
+
+def test_db_upgrade_on_postgres_masks_the_password(run, pg_schema):
+    from tests.conftest import PG_URL
+
+    url = PG_URL.replace("postgres@", "postgres:not-a-real-pw@")
+    env = {"OPTIX_DATABASE_URL": url, "PGOPTIONS": f"-csearch_path={pg_schema}"}
+    result = run("db", "upgrade", env=env)
+    assert result.exit_code == 0, result.output
+    assert "not-a-real-pw" not in result.output
+    assert "postgres:***@" in result.output
+
+
+def test_config_show_prints_json_with_secrets_masked(run):
+    env = {"OPTIX_REDIS_URL": "redis://:pw-shh-123@cache:6379/0", "OPTIX_SERVE_PORT": "8123"}
+    result = run("config", "show", env=env)
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["serve"]["port"] == 8123
+    assert data["cache"]["redis_url"] == "**********"
+    assert "pw-shh-123" not in result.output
+
+
+def test_invalid_configuration_exits_2_naming_the_field(run):
+    result = run("config", "show", env={"OPTIX_SERVE_PORT": "99999"})
+    assert result.exit_code == 2
+    assert "serve.port" in result.output
+    assert "less than or equal to 65535" in result.output
+
+
+def test_log_json_flag_switches_the_log_format(run):
+    result = run("--log-json", "config", "show")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["logging"]["json"] is True
+
+
+def test_version_option(run):
+    import optix
+
+    assert optix.__version__ in run("--version").output

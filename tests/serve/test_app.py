@@ -1,0 +1,69 @@
+"""The Serve application on the session's Ray: health, version, errors."""
+
+import httpx
+import pytest
+
+from optix.config import load_settings
+from optix.store import Database, upgrade
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(ray_session, tmp_path_factory):
+    from ray import serve
+
+    from serve.app import build_app
+
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'optix.db'}"
+    upgrade(Database(db_url))
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    healthy = load_settings(database={"url": db_url})
+    broken = load_settings(
+        database={"url": "postgresql+psycopg://optix@127.0.0.1:1/none"},
+        cache={"redis_url": "redis://127.0.0.1:1/0"},
+    )
+    serve.run(build_app(healthy), name="healthy", route_prefix="/")
+    serve.run(build_app(broken), name="broken", route_prefix="/broken")
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+    serve.delete("healthy")
+    serve.delete("broken")
+
+
+def test_healthz_reports_ok_with_its_checks(api):
+    r = api.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {"ok": True, "dialect": "sqlite"}
+    assert body["checks"]["cache"] == {"backend": "memory", "ok": True}
+
+
+def test_version_reports_release_schema_and_runtimes(api):
+    import ray
+
+    import optix
+    from optix.store import head_revision
+
+    body = api.get("/version").json()
+    assert body["optix"] == optix.__version__
+    assert body["schema"] == body["schema_head"] == head_revision()
+    assert body["ray"] == ray.__version__
+
+
+def test_unreachable_database_makes_health_503_and_redis_is_reported(api):
+    r = api.get("/broken/healthz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "down"
+    assert body["checks"]["database"]["ok"] is False
+    assert body["checks"]["cache"] == {"backend": "redis", "ok": False}
+
+
+def test_unknown_path_is_a_404_and_openapi_lists_the_endpoints(api):
+    assert api.get("/no-such-thing").status_code == 404
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/healthz", "/version"} <= set(paths)
