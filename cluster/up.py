@@ -102,6 +102,21 @@ def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer 200 within {timeout_s:.0f}s")
 
 
+def _shutdown(settings: OptixSettings, started: bool) -> None:
+    """Remove the Serve application (or all of Serve and Ray, if we started Ray)."""
+    if not ray.is_initialized():
+        return
+    try:
+        if started:
+            serve.shutdown()
+        else:
+            serve.delete(settings.serve.app_name)
+    except Exception:
+        log.exception("Serve did not shut down cleanly; stopping Ray anyway")
+    finally:
+        ray.shutdown()
+
+
 def run_up(
     settings: OptixSettings,
     exit_after: float | None = None,
@@ -126,9 +141,14 @@ def run_up(
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            log.warning("already shutting down (%s ignored)", signal.Signals(signum).name)
+            return
         log.info("received %s, shutting down", signal.Signals(signum).name)
         stop.set()
 
+    # Our handler stays installed until cleanup is over: a second Ctrl-C (a terminal sends
+    # SIGINT to the whole process group, Ray's processes included) must not abort it.
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = False
     try:
@@ -144,16 +164,9 @@ def run_up(
         echo(_banner(settings, dashboard, db, cache_desc))
         stop.wait(exit_after)
     finally:
+        _shutdown(settings, started)
+        db.dispose()
         for s, handler in previous.items():
             signal.signal(s, handler)
-        if ray.is_initialized():
-            try:
-                if started:
-                    serve.shutdown()
-                else:
-                    serve.delete(settings.serve.app_name)
-            finally:
-                ray.shutdown()
-        db.dispose()
     echo("OPTIX stopped.")
     return 0

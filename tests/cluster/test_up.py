@@ -26,7 +26,7 @@ def _optix_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cluster.cli"]
 
 
-def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_on_ctrl_c(tmp_path):
+def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_cleanly_on_ctrl_c(tmp_path):
     api_port, dash_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPTIX_", "RAY_ADDRESS"))}
     env.update(OPTIX_SERVE_PORT=str(api_port), OPTIX_RAY_DASHBOARD_PORT=str(dash_port),
@@ -61,6 +61,9 @@ def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_on_ctrl_c(tmp_pa
         authed = httpx.get(dash, headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert authed.status_code == 200
 
+        # Ctrl-C, and an impatient second Ctrl-C: cleanup still runs to the end.
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=90) == 0
         reader.join(timeout=10)
