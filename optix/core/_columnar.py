@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optix.core.arrays import BoolArray, Int64Array
-from optix.core.validation import ReasonBuilder, Validated
+from optix.core.validation import ReasonBuilder, RejectReason, Validated
 
 __all__ = ["ColumnBatch"]
 
@@ -29,6 +29,9 @@ class ColumnBatch:
     _DTYPES: ClassVar[Mapping[str, npt.DTypeLike]]
     _OPTIONAL: ClassVar[frozenset[str]] = frozenset()
     _SCALARS: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._coerce_columns()
 
     def _coerce_columns(self) -> None:
         n: int | None = None
@@ -118,6 +121,32 @@ def not_finite(*cols: npt.NDArray[np.float64]) -> BoolArray:
     for c in cols:
         mask |= ~np.isfinite(c)
     return mask
+
+
+def blank(text: npt.NDArray[np.str_]) -> BoolArray:
+    """Rows whose string is empty or only whitespace."""
+    return np.asarray(np.char.str_len(np.char.strip(text)) == 0, dtype=bool)
+
+
+def flag_print_checks(
+    b: ReasonBuilder,
+    price: npt.NDArray[np.float64],
+    size: npt.NDArray[np.int64],
+    bid: npt.NDArray[np.float64],
+    ask: npt.NDArray[np.float64],
+) -> None:
+    """The checks every trade print shares: positive price and size, then a sane NBBO."""
+    b.flag(price <= 0, RejectReason.NONPOSITIVE_PRICE)
+    b.flag(size <= 0, RejectReason.NONPOSITIVE_SIZE)
+    flag_quote_checks(b, bid, ask)
+
+
+def flag_quote_checks(
+    b: ReasonBuilder, bid: npt.NDArray[np.float64], ask: npt.NDArray[np.float64]
+) -> None:
+    """No negative bid or ask; no crossed quote (bid above a positive ask)."""
+    b.flag((bid < 0) | (ask < 0), RejectReason.NEGATIVE_VALUE)
+    b.flag((ask > 0) & (bid > ask), RejectReason.CROSSED_QUOTE)
 
 
 def exchange_date(ts_ns: Int64Array) -> npt.NDArray[np.datetime64]:

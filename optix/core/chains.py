@@ -14,6 +14,7 @@ from optix.core._columnar import (
     coerce_dates,
     coerce_right,
     exchange_date,
+    flag_quote_checks,
     not_finite,
 )
 from optix.core.arrays import DateArray, FloatArray, Int8Array, Int64Array, StrArray
@@ -177,12 +178,9 @@ class ChainSnapshot(ColumnBatch):
                RejectReason.NAN_FIELD)
         b.flag(self.right == 0, RejectReason.UNKNOWN_RIGHT)
         b.flag(self.strike <= 0, RejectReason.NONPOSITIVE_STRIKE)
-        negative = (
-            (self.bid < 0) | (self.ask < 0) | (self.last < 0) | (self.volume < 0)
-            | (self.open_interest < 0) | (self.iv < 0)
-        )
+        negative = (self.last < 0) | (self.volume < 0) | (self.open_interest < 0) | (self.iv < 0)
         b.flag(negative, RejectReason.NEGATIVE_VALUE)
-        b.flag((self.ask > 0) & (self.bid > self.ask), RejectReason.CROSSED_QUOTE)
+        flag_quote_checks(b, self.bid, self.ask)
         b.flag(~missing_expiry & (self.expiry < self.as_of_date),
                RejectReason.EXPIRY_BEFORE_TRADE_DATE)
         return self._split(b)

@@ -9,7 +9,13 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from optix.core._columnar import ColumnBatch, coerce_venue, not_finite
+from optix.core._columnar import (
+    ColumnBatch,
+    blank,
+    coerce_venue,
+    flag_print_checks,
+    not_finite,
+)
 from optix.core.arrays import BoolArray, FloatArray, Int64Array, StrArray, UInt8Array, UInt32Array
 from optix.core.enums import EquityVenue
 from optix.core.validation import ReasonBuilder, RejectReason, Validated
@@ -70,9 +76,6 @@ class EquityPrintBatch(ColumnBatch):
         "ask": np.float64,
         "conditions": np.uint32,
     }
-
-    def __post_init__(self) -> None:
-        self._coerce_columns()
 
     @classmethod
     def from_columns(
@@ -137,10 +140,7 @@ class EquityPrintBatch(ColumnBatch):
         b.flag(not_finite(self.price, self.bid, self.ask), RejectReason.NAN_FIELD)
         b.flag((self.ts_ns <= 0) | (self.exec_ts_ns <= 0) | (self.exec_ts_ns > self.ts_ns),
                RejectReason.BAD_TIMESTAMP)
-        b.flag(np.char.str_len(np.char.strip(self.symbol)) == 0, RejectReason.EMPTY_SYMBOL)
+        b.flag(blank(self.symbol), RejectReason.EMPTY_SYMBOL)
         b.flag(self.venue == 0, RejectReason.UNKNOWN_VENUE)
-        b.flag(self.price <= 0, RejectReason.NONPOSITIVE_PRICE)
-        b.flag(self.size <= 0, RejectReason.NONPOSITIVE_SIZE)
-        b.flag((self.bid < 0) | (self.ask < 0), RejectReason.NEGATIVE_VALUE)
-        b.flag((self.ask > 0) & (self.bid > self.ask), RejectReason.CROSSED_QUOTE)
+        flag_print_checks(b, self.price, self.size, self.bid, self.ask)
         return self._split(b)

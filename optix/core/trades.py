@@ -11,10 +11,12 @@ import numpy.typing as npt
 
 from optix.core._columnar import (
     ColumnBatch,
+    blank,
     coerce_dates,
     coerce_right,
     coerce_venue,
     exchange_date,
+    flag_print_checks,
     not_finite,
 )
 from optix.core.arrays import (
@@ -96,9 +98,6 @@ class OptionTradeBatch(ColumnBatch):
         "conditions": np.uint32,
     }
 
-    def __post_init__(self) -> None:
-        self._coerce_columns()
-
     @classmethod
     def from_columns(
         cls,
@@ -161,14 +160,11 @@ class OptionTradeBatch(ColumnBatch):
         b.flag(not_finite(self.strike, self.price, self.bid, self.ask) | missing_expiry,
                RejectReason.NAN_FIELD)
         b.flag(self.ts_ns <= 0, RejectReason.BAD_TIMESTAMP)
-        b.flag(np.char.str_len(np.char.strip(self.underlying)) == 0, RejectReason.EMPTY_SYMBOL)
+        b.flag(blank(self.underlying), RejectReason.EMPTY_SYMBOL)
         b.flag(self.right == 0, RejectReason.UNKNOWN_RIGHT)
         b.flag(self.venue == 0, RejectReason.UNKNOWN_VENUE)
         b.flag(self.strike <= 0, RejectReason.NONPOSITIVE_STRIKE)
-        b.flag(self.price <= 0, RejectReason.NONPOSITIVE_PRICE)
-        b.flag(self.size <= 0, RejectReason.NONPOSITIVE_SIZE)
-        b.flag((self.bid < 0) | (self.ask < 0), RejectReason.NEGATIVE_VALUE)
-        b.flag((self.ask > 0) & (self.bid > self.ask), RejectReason.CROSSED_QUOTE)
+        flag_print_checks(b, self.price, self.size, self.bid, self.ask)
         ok_ts = self.ts_ns > 0
         trade_date = np.full(len(self), np.datetime64("NaT"), dtype="datetime64[D]")
         if ok_ts.any():
