@@ -74,12 +74,15 @@ class DatabaseConfig(_Section):
         PostgreSQL: ``postgresql+psycopg://user:password@host:5432/dbname``.
     pool_size : int
         Connections kept open per process (PostgreSQL).
+    connect_timeout_s : int
+        Give up connecting to PostgreSQL after this long (health checks must not hang).
     echo : bool
         Log every SQL statement (debugging).
     """
 
     url: SecretStr = SecretStr("sqlite:///.optix/optix.db")
     pool_size: int = Field(5, ge=1, le=100)
+    connect_timeout_s: int = Field(5, ge=1, le=300)
     echo: bool = False
 
     @model_validator(mode="after")

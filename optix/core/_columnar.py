@@ -21,6 +21,59 @@ from optix.core.validation import ReasonBuilder, RejectReason, Validated
 __all__ = ["ColumnBatch"]
 
 
+INT_MISSING = np.iinfo(np.int64).min
+"""Sentinel written into an int64 column for a value that was NaN, missing or not whole;
+``validate`` rejects such rows with :attr:`RejectReason.NAN_FIELD`."""
+
+
+class _Owned:
+    """Marks a freshly made array that a batch may take without copying."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray[Any, Any]) -> None:
+        self.array = array
+
+
+def _column(value: Any, dtype: npt.DTypeLike) -> np.ndarray[Any, Any]:
+    if isinstance(value, _Owned):
+        return value.array
+    if dtype is str:
+        return coerce_text(value)
+    if isinstance(value, np.ndarray) and value.dtype == np.dtype(dtype):
+        return value.copy()
+    if np.dtype(dtype) == np.int64:
+        return coerce_int(value)
+    return np.array(value, dtype=dtype, copy=True)
+
+
+def coerce_text(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """A unicode column; None, NaN and pandas NA become ``''`` (so they read as blank)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "U":
+        return arr.copy()
+    obj = arr.astype(object)
+    missing = np.asarray(pd.isna(obj), dtype=bool)
+    if missing.any():
+        obj = obj.copy()
+        obj[missing] = ""
+    return cast(npt.NDArray[np.str_], obj.astype(str))
+
+
+def coerce_int(values: npt.ArrayLike) -> Int64Array:
+    """An int64 column; NaN, inf, missing or fractional values become :data:`INT_MISSING`."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    as_float = pd.to_numeric(pd.Series(arr.astype(object)), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    ok = np.isfinite(as_float) & (as_float == np.round(as_float)) & (np.abs(as_float) < 2.0**63)
+    out = np.full(as_float.shape, INT_MISSING, dtype=np.int64)
+    out[ok] = as_float[ok].astype(np.int64)
+    return out
+
+
 class ColumnBatch:
     """Mixin for frozen dataclasses of numpy columns."""
 
@@ -41,9 +94,7 @@ class ColumnBatch:
                 if name in self._OPTIONAL:
                     continue
                 raise ValueError(f"{type(self).__name__}.{name} is required")
-            arr = np.array(value, dtype=dtype, copy=True) if dtype is not str else np.array(
-                value, dtype=str, copy=True
-            )
+            arr = _column(value, dtype)
             if arr.ndim != 1:
                 raise ValueError(f"{type(self).__name__}.{name} must be one-dimensional")
             if n is None:
@@ -74,7 +125,7 @@ class ColumnBatch:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             if f.name in self._DTYPES and value is not None:
-                kwargs[f.name] = value[index]
+                kwargs[f.name] = _Owned(value[index])
             else:
                 kwargs[f.name] = value
         return type(self)(**kwargs)
@@ -149,10 +200,27 @@ def flag_quote_checks(
     b.flag((ask > 0) & (bid > ask), RejectReason.CROSSED_QUOTE)
 
 
+TS_MIN_NS = int(np.datetime64("1990-01-01", "ns").astype(np.int64))
+TS_MAX_NS = int(np.datetime64("2200-01-01", "ns").astype(np.int64))
+
+
+def bad_timestamp(ts_ns: Int64Array) -> BoolArray:
+    """Epoch-nanosecond values outside 1990..2200 (missing, zero, seconds or ms by mistake)."""
+    return np.asarray((ts_ns < TS_MIN_NS) | (ts_ns >= TS_MAX_NS), dtype=bool)
+
+
 def exchange_date(ts_ns: Int64Array) -> npt.NDArray[np.datetime64]:
     """Calendar date in US exchange time (America/New_York) of each epoch-nanosecond timestamp."""
     local = pd.to_datetime(ts_ns, unit="ns", utc=True).tz_convert("America/New_York")
     return local.tz_localize(None).to_numpy().astype("datetime64[D]")
+
+
+def _map_labels(values: np.ndarray[Any, Any], table: Mapping[str, int]) -> np.ndarray[Any, Any]:
+    """Map each distinct label once (hash factorization), then index: fast on a long tape."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    mapped = np.array([table.get(str(u).strip().upper(), 0) for u in uniques] + [0],
+                      dtype=np.int64)
+    return cast(np.ndarray[Any, Any], mapped[codes])  # code -1 (missing) -> the trailing 0
 
 
 def coerce_right(values: npt.ArrayLike) -> npt.NDArray[np.int8]:
@@ -166,9 +234,8 @@ def coerce_right(values: npt.ArrayLike) -> npt.NDArray[np.int8]:
         out[arr == 1] = 1
         out[arr == -1] = -1
         return out
-    s = pd.Series(arr.astype(object), dtype="string").str.strip().str.upper()
-    mapped = s.map({"C": 1, "CALL": 1, "P": -1, "PUT": -1})
-    return cast(npt.NDArray[np.int8], mapped.fillna(0).to_numpy(dtype=np.int8))
+    table = {"C": 1, "CALL": 1, "P": -1, "PUT": -1}
+    return cast(npt.NDArray[np.int8], _map_labels(arr, table).astype(np.int8))
 
 
 def coerce_venue(values: npt.ArrayLike, venues: Mapping[str, int]) -> npt.NDArray[np.uint8]:
@@ -180,13 +247,29 @@ def coerce_venue(values: npt.ArrayLike, venues: Mapping[str, int]) -> npt.NDArra
     if arr.dtype.kind in "iu":
         known = np.isin(arr, np.fromiter(venues.values(), dtype=np.int64))
         return cast(npt.NDArray[np.uint8], np.where(known & (arr != 0), arr, 0).astype(np.uint8))
-    s = pd.Series(arr.astype(object), dtype="string").str.strip().str.upper()
-    return cast(npt.NDArray[np.uint8], s.map(dict(venues)).fillna(0).to_numpy(dtype=np.uint8))
+    return cast(npt.NDArray[np.uint8], _map_labels(arr, venues).astype(np.uint8))
 
 
 def coerce_dates(values: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
-    """``datetime64[D]`` from dates, ISO strings or datetime64; unparseable values become NaT."""
+    """``datetime64[D]`` from dates, ISO strings, ``YYYYMMDD`` integers or datetime64.
+
+    Each distinct value is parsed once, on its own (so one odd format cannot spoil the
+    others); what cannot be parsed becomes NaT, which ``validate`` rejects.
+    """
     arr = np.asarray(values)
     if arr.dtype.kind == "M":
         return arr.astype("datetime64[D]")
-    return pd.to_datetime(pd.Series(arr), errors="coerce").to_numpy().astype("datetime64[D]")
+    if arr.dtype.kind in "iuf":
+        text = np.where(np.isfinite(arr.astype(np.float64)), arr, -1).astype(np.int64).astype(str)
+        parsed = pd.to_datetime(pd.Series(text), format="%Y%m%d", errors="coerce")
+        return parsed.to_numpy().astype("datetime64[D]")
+    codes, uniques = pd.factorize(arr.astype(object), use_na_sentinel=True)
+    days = np.full(len(uniques) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, u in enumerate(uniques):
+        try:
+            ts = pd.Timestamp(u)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if not pd.isna(ts):
+            days[i] = np.datetime64(ts.date(), "D")
+    return days[codes]

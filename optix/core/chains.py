@@ -10,9 +10,14 @@ import numpy as np
 import numpy.typing as npt
 
 from optix.core._columnar import (
+    INT_MISSING,
+    TS_MAX_NS,
+    TS_MIN_NS,
     ColumnBatch,
     coerce_dates,
+    coerce_int,
     coerce_right,
+    coerce_text,
     exchange_date,
     flag_quote_checks,
     not_finite,
@@ -97,8 +102,11 @@ class ChainSnapshot(ColumnBatch):
             raise ValueError("ChainSnapshot.underlying must be a non-empty ticker")
         if not (np.isfinite(self.spot) and self.spot > 0):
             raise ValueError(f"ChainSnapshot.spot must be a positive number, got {self.spot!r}")
-        if int(self.as_of_ns) <= 0:
-            raise ValueError("ChainSnapshot.as_of_ns must be positive epoch nanoseconds")
+        if not TS_MIN_NS <= int(self.as_of_ns) < TS_MAX_NS:
+            raise ValueError(
+                "ChainSnapshot.as_of_ns must be epoch nanoseconds in 1990-2200, "
+                f"got {self.as_of_ns}"
+            )
         object.__setattr__(self, "spot", float(self.spot))
         object.__setattr__(self, "as_of_ns", int(self.as_of_ns))
         self._coerce_columns()
@@ -139,17 +147,15 @@ class ChainSnapshot(ColumnBatch):
             underlying=underlying.strip().upper(),
             spot=spot,
             as_of_ns=as_of_ns,
-            root=(np.full(n, underlying.strip().upper()) if root is None
-                  else np.asarray(root, dtype=str)),
+            root=np.full(n, underlying.strip().upper()) if root is None else coerce_text(root),
             expiry=coerce_dates(expiry),
             strike=k,
             right=coerce_right(right),
             bid=np.asarray(bid, dtype=np.float64),
             ask=np.asarray(ask, dtype=np.float64),
             last=np.zeros(n) if last is None else np.asarray(last, dtype=np.float64),
-            volume=(np.zeros(n, dtype=np.int64) if volume is None
-                    else np.asarray(volume, dtype=np.int64)),
-            open_interest=np.asarray(open_interest, dtype=np.int64),
+            volume=np.zeros(n, dtype=np.int64) if volume is None else coerce_int(volume),
+            open_interest=coerce_int(open_interest),
             iv=np.full(n, np.nan) if iv is None else np.asarray(iv, dtype=np.float64),
             delta=opt(delta),
             gamma=opt(gamma),
@@ -166,7 +172,8 @@ class ChainSnapshot(ColumnBatch):
     def validate(self) -> Validated[ChainSnapshot]:
         """Split into clean and rejected contracts; never raises on a bad row.
 
-        Checks, in priority order: NaN/inf strike, bid, ask or last, or a missing expiry;
+        Checks, in priority order: NaN/inf strike, bid, ask or last, a missing expiry, a
+        volume or open interest that was missing or not whole, an infinite IV or Greek;
         unknown right; non-positive strike; negative bid, ask, last, volume, open interest or
         IV; crossed quote; expiry before the snapshot date. NaN IV and NaN vendor Greeks are
         allowed (they mean "not given"); an expiry equal to the snapshot date is kept
@@ -174,8 +181,13 @@ class ChainSnapshot(ColumnBatch):
         """
         b = ReasonBuilder(len(self))
         missing_expiry = np.isnat(self.expiry)
-        b.flag(not_finite(self.strike, self.bid, self.ask, self.last) | missing_expiry,
-               RejectReason.NAN_FIELD)
+        missing_int = (self.volume == INT_MISSING) | (self.open_interest == INT_MISSING)
+        infinite = np.isinf(self.iv)
+        for greek in (self.delta, self.gamma, self.vega, self.theta):
+            if greek is not None:
+                infinite |= np.isinf(greek)
+        b.flag(not_finite(self.strike, self.bid, self.ask, self.last) | missing_expiry
+               | missing_int | infinite, RejectReason.NAN_FIELD)
         b.flag(self.right == 0, RejectReason.UNKNOWN_RIGHT)
         b.flag(self.strike <= 0, RejectReason.NONPOSITIVE_STRIKE)
         negative = (self.last < 0) | (self.volume < 0) | (self.open_interest < 0) | (self.iv < 0)

@@ -10,8 +10,12 @@ import numpy as np
 import numpy.typing as npt
 
 from optix.core._columnar import (
+    INT_MISSING,
     ColumnBatch,
+    bad_timestamp,
     blank,
+    coerce_int,
+    coerce_text,
     coerce_venue,
     flag_print_checks,
     not_finite,
@@ -96,14 +100,14 @@ class EquityPrintBatch(ColumnBatch):
 
         ``exec_ts_ns`` defaults to ``ts_ns``; ``conditions`` to no flags.
         """
-        ts = np.asarray(ts_ns, dtype=np.int64)
+        ts = coerce_int(ts_ns)
         return cls(
             ts_ns=ts,
-            exec_ts_ns=ts if exec_ts_ns is None else np.asarray(exec_ts_ns, dtype=np.int64),
-            seq=np.asarray(seq, dtype=np.int64),
-            symbol=np.asarray(symbol, dtype=str),
+            exec_ts_ns=ts if exec_ts_ns is None else coerce_int(exec_ts_ns),
+            seq=coerce_int(seq),
+            symbol=coerce_text(symbol),
             price=np.asarray(price, dtype=np.float64),
-            size=np.asarray(size, dtype=np.int64),
+            size=coerce_int(size),
             venue=coerce_venue(venue, _VENUES),
             bid=np.asarray(bid, dtype=np.float64),
             ask=np.asarray(ask, dtype=np.float64),
@@ -132,14 +136,16 @@ class EquityPrintBatch(ColumnBatch):
     def validate(self) -> Validated[EquityPrintBatch]:
         """Split into clean and rejected rows; never raises on a bad row.
 
-        Checks, in priority order: NaN/inf price, bid or ask; non-positive timestamps or an
-        execution time after the report time; empty symbol; unknown venue; non-positive price
+        Checks, in priority order: NaN/inf price, bid or ask, or a size or sequence number
+        that was missing or not whole; timestamps outside 1990-2200 or an execution time after
+        the report time; empty symbol; unknown venue; non-positive price
         or size; negative bid/ask; crossed NBBO.
         """
         b = ReasonBuilder(len(self))
-        b.flag(not_finite(self.price, self.bid, self.ask), RejectReason.NAN_FIELD)
-        b.flag((self.ts_ns <= 0) | (self.exec_ts_ns <= 0) | (self.exec_ts_ns > self.ts_ns),
-               RejectReason.BAD_TIMESTAMP)
+        missing_int = (self.size == INT_MISSING) | (self.seq == INT_MISSING)
+        b.flag(not_finite(self.price, self.bid, self.ask) | missing_int, RejectReason.NAN_FIELD)
+        b.flag(bad_timestamp(self.ts_ns) | bad_timestamp(self.exec_ts_ns)
+               | (self.exec_ts_ns > self.ts_ns), RejectReason.BAD_TIMESTAMP)
         b.flag(blank(self.symbol), RejectReason.EMPTY_SYMBOL)
         b.flag(self.venue == 0, RejectReason.UNKNOWN_VENUE)
         flag_print_checks(b, self.price, self.size, self.bid, self.ask)

@@ -9,8 +9,10 @@ which rows were not valid symbols instead of raising.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +23,8 @@ from optix.core.enums import Right
 
 __all__ = ["OccParseError", "OccSymbol", "format_occ", "parse_occ", "parse_occ_array"]
 
-_OCC_RE = re.compile(r"^([A-Z0-9.]{1,6})\s*(\d{2})(\d{2})(\d{2})([CP])(\d{8})$")
+_OCC_RE = re.compile(r"^([A-Z0-9.]{1,6}) *([0-9]{2})([0-9]{2})([0-9]{2})([CP])([0-9]{8})$")
+_ROOT_RE = re.compile(r"^[A-Z0-9.]{1,6}$")
 _MAX_STRIKE = 99_999.999
 
 
@@ -51,7 +54,7 @@ class OccSymbol:
     strike: float
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.root) <= 6 or not re.fullmatch(r"[A-Z0-9.]+", self.root):
+        if not _ROOT_RE.match(self.root):
             raise OccParseError(f"root {self.root!r} must be 1-6 characters of A-Z, 0-9 or '.'")
         if self.right is Right.UNKNOWN:
             raise OccParseError("right must be CALL or PUT")
@@ -126,15 +129,16 @@ def format_occ(
     r = right if isinstance(right, Right) else Right.parse(right)
     if r is Right.UNKNOWN:
         raise OccParseError(f"right {right!r} is neither call nor put")
-    if not 0 < strike <= _MAX_STRIKE:
-        raise OccParseError(f"strike {strike} must be in (0, {_MAX_STRIKE}]")
+    milli = round(strike * 1000) if math.isfinite(strike) else 0
+    if not 1 <= milli <= _MAX_STRIKE * 1000:
+        raise OccParseError(f"strike {strike} must be in [0.001, {_MAX_STRIKE}]")
     root_u = root.strip().upper()
-    if not 1 <= len(root_u) <= 6:
-        raise OccParseError(f"root {root!r} must be 1-6 characters")
+    if not _ROOT_RE.match(root_u):
+        raise OccParseError(f"root {root!r} must be 1-6 characters of A-Z, 0-9 or '.'")
     if not 2000 <= expiry.year <= 2099:
         raise OccParseError(f"expiry {expiry} outside the OCC two-digit years 2000-2099")
     head = root_u.ljust(6) if padded else root_u
-    return f"{head}{expiry:%y%m%d}{r.letter}{round(strike * 1000):08d}"
+    return f"{head}{expiry:%y%m%d}{r.letter}{milli:08d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +164,21 @@ def parse_occ_array(symbols: npt.ArrayLike) -> ParsedOccColumn:
     ParsedOccColumn
         ``valid[i]`` is False where ``symbols[i]`` is not an OCC symbol or has an impossible date.
     """
-    s = pd.Series(np.asarray(symbols, dtype=object), dtype="string").str.strip().str.upper()
+    codes, uniques = pd.factorize(np.asarray(symbols, dtype=object), use_na_sentinel=True)
+    distinct = _parse_distinct(uniques)
+    rows = np.where(codes < 0, len(uniques), codes)  # missing -> the trailing invalid row
+    return ParsedOccColumn(
+        root=distinct.root[rows],
+        expiry=distinct.expiry[rows],
+        right=distinct.right[rows],
+        strike=distinct.strike[rows],
+        valid=distinct.valid[rows],
+    )
+
+
+def _parse_distinct(uniques: Any) -> ParsedOccColumn:
+    """Parse each distinct symbol once; one extra invalid row is appended for missing values."""
+    s = pd.Series([*[str(u) for u in uniques], ""], dtype="string").str.strip().str.upper()
     parts = s.str.extract(_OCC_RE.pattern)
     matched = parts[0].notna().to_numpy(dtype=bool)
     iso = "20" + parts[1] + "-" + parts[2] + "-" + parts[3]

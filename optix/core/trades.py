@@ -10,10 +10,14 @@ import numpy as np
 import numpy.typing as npt
 
 from optix.core._columnar import (
+    INT_MISSING,
     ColumnBatch,
+    bad_timestamp,
     blank,
     coerce_dates,
+    coerce_int,
     coerce_right,
+    coerce_text,
     coerce_venue,
     exchange_date,
     flag_print_checks,
@@ -124,14 +128,14 @@ class OptionTradeBatch(ColumnBatch):
         """
         n = np.asarray(ts_ns).shape[0]
         return cls(
-            ts_ns=np.asarray(ts_ns, dtype=np.int64),
-            seq=np.asarray(seq, dtype=np.int64),
-            underlying=np.asarray(underlying, dtype=str),
+            ts_ns=coerce_int(ts_ns),
+            seq=coerce_int(seq),
+            underlying=coerce_text(underlying),
             expiry=coerce_dates(expiry),
             strike=np.asarray(strike, dtype=np.float64),
             right=coerce_right(right),
             price=np.asarray(price, dtype=np.float64),
-            size=np.asarray(size, dtype=np.int64),
+            size=coerce_int(size),
             venue=coerce_venue(venue, _VENUES),
             bid=np.asarray(bid, dtype=np.float64),
             ask=np.asarray(ask, dtype=np.float64),
@@ -150,22 +154,25 @@ class OptionTradeBatch(ColumnBatch):
     def validate(self) -> Validated[OptionTradeBatch]:
         """Split into clean and rejected rows; never raises on a bad row.
 
-        Checks, in priority order: NaN/inf in strike, price, bid, ask or a missing expiry;
-        non-positive timestamp; empty underlying; unknown right; unknown venue; non-positive
-        strike, price or size; negative bid/ask; crossed NBBO (bid > ask, both positive);
-        expiry before the trade date in America/New_York.
+        Checks, in priority order: NaN/inf in strike, price, bid, ask, a missing expiry, or a
+        size or sequence number that was missing or not whole; a timestamp outside 1990-2200
+        (missing, or seconds/milliseconds given as nanoseconds); empty underlying; unknown
+        right; unknown venue; non-positive strike, price or size; negative bid/ask; crossed
+        NBBO (bid > ask, both positive); expiry before the trade date in America/New_York.
         """
         b = ReasonBuilder(len(self))
         missing_expiry = np.isnat(self.expiry)
-        b.flag(not_finite(self.strike, self.price, self.bid, self.ask) | missing_expiry,
-               RejectReason.NAN_FIELD)
-        b.flag(self.ts_ns <= 0, RejectReason.BAD_TIMESTAMP)
+        missing_int = (self.size == INT_MISSING) | (self.seq == INT_MISSING)
+        b.flag(not_finite(self.strike, self.price, self.bid, self.ask) | missing_expiry
+               | missing_int, RejectReason.NAN_FIELD)
+        bad_ts = bad_timestamp(self.ts_ns)
+        b.flag(bad_ts, RejectReason.BAD_TIMESTAMP)
         b.flag(blank(self.underlying), RejectReason.EMPTY_SYMBOL)
         b.flag(self.right == 0, RejectReason.UNKNOWN_RIGHT)
         b.flag(self.venue == 0, RejectReason.UNKNOWN_VENUE)
         b.flag(self.strike <= 0, RejectReason.NONPOSITIVE_STRIKE)
         flag_print_checks(b, self.price, self.size, self.bid, self.ask)
-        ok_ts = self.ts_ns > 0
+        ok_ts = ~bad_ts
         trade_date = np.full(len(self), np.datetime64("NaT"), dtype="datetime64[D]")
         if ok_ts.any():
             trade_date[ok_ts] = exchange_date(self.ts_ns[ok_ts])

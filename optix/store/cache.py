@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -127,7 +128,7 @@ class Cache(ABC):
             log.warning("cache entry %s is not JSON; treating as a miss", self.key(kind, key))
             return None
 
-    def set(self, kind: CacheKind, key: str, value: Any, ttl_s: int | None = None) -> bool:
+    def set(self, kind: CacheKind, key: str, value: Any, ttl_s: float | None = None) -> bool:
         """Store a JSON-serializable value; False when the write was dropped."""
         return self.set_bytes(kind, key, encode_json(value), ttl_s)
 
@@ -140,7 +141,9 @@ class Cache(ABC):
             self.stats.hits += 1
         return value
 
-    def set_bytes(self, kind: CacheKind, key: str, value: bytes, ttl_s: int | None = None) -> bool:
+    def set_bytes(
+        self, kind: CacheKind, key: str, value: bytes, ttl_s: float | None = None
+    ) -> bool:
         """Store raw bytes; False when the write was dropped."""
         ttl = self._ttl(kind, ttl_s)
         ok = self._set(self.key(kind, key), value, ttl)
@@ -150,7 +153,7 @@ class Cache(ABC):
             self.stats.dropped_writes += 1
         return ok
 
-    def claim(self, kind: CacheKind, key: str, ttl_s: int | None = None) -> bool:
+    def claim(self, kind: CacheKind, key: str, ttl_s: float | None = None) -> bool:
         """Set ``key`` only if absent (dedup); True when this call claimed it.
 
         If the backend cannot answer (Redis down) the claim is granted: a possible duplicate
@@ -166,11 +169,11 @@ class Cache(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
-    def _ttl(self, kind: CacheKind, ttl_s: int | None) -> int:
+    def _ttl(self, kind: CacheKind, ttl_s: float | None) -> int:
         ttl = self.ttls[kind] if ttl_s is None else ttl_s
-        if ttl <= 0:
+        if not ttl > 0:
             raise ValueError(f"ttl_s must be positive, got {ttl}")
-        return ttl
+        return max(1, math.ceil(float(ttl)))  # Redis EX takes whole seconds
 
     # -- backend primitives --------------------------------------------------------------------
     @abstractmethod
@@ -254,11 +257,16 @@ class MemoryCache(Cache):
         return True
 
     def _set_if_absent(self, full_key: str, value: bytes, ttl_s: int) -> bool | None:
-        with self._lock:
+        with self._lock:  # check and write under one lock: exactly one claimant wins
+            now = self._clock()
             item = self._data.get(full_key)
-            if item is not None and item[0] > self._clock():
+            if item is not None and item[0] > now:
                 return False
-        return self._set(full_key, value, ttl_s)
+            self._data[full_key] = (now + ttl_s, value)
+            self._data.move_to_end(full_key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+            return True
 
     def _delete(self, full_key: str) -> None:
         with self._lock:
@@ -324,8 +332,14 @@ class RedisCache(Cache):
             return False, None
         try:
             result = fn()
-        except redis.RedisError as exc:
-            self._on_failure(exc)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self._on_failure(exc)  # the server is unreachable: back off
+            return False, None
+        except (redis.RedisError, UnicodeError) as exc:
+            # The server answered but refused this one call (or the key could not be
+            # encoded): count it, report it, but do not treat Redis as down.
+            self.stats.errors += 1
+            log.warning("Redis cache call failed: %s: %s", type(exc).__name__, exc)
             return False, None
         if self._failing:
             with self._lock:

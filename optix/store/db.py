@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,13 +18,25 @@ from optix.config import DatabaseConfig
 __all__ = ["Database"]
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _json_dumps(value: Any) -> str:
+    """JSON for JSON columns; NaN/inf are refused on every backend (they are not JSON)."""
+    return json.dumps(value, allow_nan=False)
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin), so DDL
+    # is transactional too and a failed migration leaves nothing behind.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -52,20 +65,23 @@ class Database:
         )
         self.url: URL = make_url(cfg.url.get_secret_value())
         self.search_path = search_path
-        kwargs: dict[str, Any] = {"echo": cfg.echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": cfg.echo, "json_serializer": _json_dumps}
         if self.url.get_backend_name() == "sqlite":
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
             kwargs.update(pool_size=cfg.pool_size, pool_pre_ping=True, max_overflow=cfg.pool_size)
+            connect_args: dict[str, Any] = {"connect_timeout": cfg.connect_timeout_s}
             if search_path:
                 if not search_path.replace("_", "").isalnum():
                     raise ValueError(f"search_path {search_path!r} must be an identifier")
-                kwargs["connect_args"] = {"options": f"-csearch_path={search_path}"}
+                connect_args["options"] = f"-csearch_path={search_path}"
+            kwargs["connect_args"] = connect_args
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -23,7 +23,9 @@ _SCRIPTS = Path(__file__).with_name("migrations")
 def _config(db: Database) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(_SCRIPTS))
-    cfg.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False))
+    # Alembic's Config is a ConfigParser: '%' (as in URL-quoted passwords) must be doubled.
+    url = db.url.render_as_string(hide_password=False).replace("%", "%%")
+    cfg.set_main_option("sqlalchemy.url", url)
     return cfg
 
 

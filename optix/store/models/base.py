@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Double,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "BigIntPK", "JsonType", "UTCDateTime", "utcnow", "uuid_pk"]
+__all__ = ["Base", "BigIntPK", "FiniteFloat", "JsonType", "UTCDateTime", "utcnow", "uuid_pk"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -56,6 +67,23 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class FiniteFloat(TypeDecorator[float]):
+    """Double precision that refuses NaN and infinities.
+
+    SQLite would store NULL and PostgreSQL NaN, which even passes ``CHECK (x > 0)``; a missing
+    value is stored as NULL (None), never as NaN.
+    """
+
+    impl = Double()
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> float | None:
+        """Refuse non-finite values."""
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"non-finite float {value!r}: store None for a missing value")
+        return value
+
+
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 """Free-form JSON: JSONB on PostgreSQL (indexable), JSON text on SQLite."""
 
@@ -69,6 +97,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime(),
+        float: FiniteFloat(),
         dict[str, Any]: JsonType,
         list[Any]: JsonType,
         list[str]: JsonType,

@@ -22,6 +22,14 @@ __all__ = [
 ]
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def ns_to_datetime(ns: int) -> dt.datetime:
+    """Epoch nanoseconds to an aware UTC datetime, truncated to the microsecond (as pandas)."""
+    return _EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
 def _nan_to_none(a: np.ndarray[Any, Any] | None, i: int) -> float | None:
     if a is None:
         return None
@@ -46,7 +54,7 @@ class OptionDataRepository(Repository[OptionData]):
         """
         if len(chain) == 0:
             return 0
-        ts = dt.datetime.fromtimestamp(chain.as_of_ns / 1e9, tz=dt.UTC)
+        ts = ns_to_datetime(chain.as_of_ns)
         expiries = chain.expiry.astype(object)
         rows = [
             {
@@ -131,7 +139,10 @@ class HistoricalGexRepository(Repository[HistoricalGexData]):
     model = HistoricalGexData
 
     def upsert_day(self, symbol: str, date: dt.date, **values: Any) -> None:
-        """Insert or replace the aggregate of ``symbol`` on ``date``.
+        """Insert the aggregate of ``symbol`` on ``date``, or update the given columns of it.
+
+        Columns not named keep their stored values (an intraday update need not resend the
+        day's open).
 
         Raises
         ------

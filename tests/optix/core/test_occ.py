@@ -95,3 +95,25 @@ def test_parse_array_agrees_with_scalar_parser():
         assert parsed.expiry[i] == np.datetime64(occ.expiry)
         assert parsed.right[i] == occ.right
         assert parsed.strike[i] == occ.strike
+
+
+@pytest.mark.parametrize(
+    ("root", "strike"), [("SPY", 0.0004), ("SPY", float("nan")), ("BRK B", 10.0), ("BRK/B", 10.0)]
+)
+def test_format_refuses_what_parse_would_reject(root, strike):
+    with pytest.raises(OccParseError):
+        format_occ(root, dt.date(2025, 10, 1), "C", strike)
+
+
+def test_only_ascii_digits_are_accepted():
+    fullwidth = "SPY\uff12\uff151001P00500000"  # "２５" in place of "25"
+    with pytest.raises(OccParseError):
+        parse_occ(fullwidth)
+    assert not parse_occ_array([fullwidth]).valid[0]
+
+
+def test_parse_array_handles_repeats_and_missing_values():
+    symbols = ["SPY251001P00500000"] * 3 + [None, "SPY251001P00500000"]
+    parsed = parse_occ_array(symbols)
+    assert parsed.valid.tolist() == [True, True, True, False, True]
+    assert parsed.strike.tolist()[:3] == [500.0] * 3

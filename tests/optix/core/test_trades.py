@@ -132,3 +132,34 @@ def test_to_pandas_has_one_column_per_field():
     df = make_batch().to_pandas()
     assert list(df.columns) == list(OptionTradeBatch._DTYPES)
     assert len(df) == 4
+
+
+def test_missing_text_is_blank_not_the_string_none():
+    v = make_batch(3, underlying=["AAPL", None, float("nan")]).validate()
+    assert dict(zip(v.rejected_index.tolist(), v.reasons.tolist(), strict=True)) == {
+        1: RejectReason.EMPTY_SYMBOL, 2: RejectReason.EMPTY_SYMBOL}
+
+
+def test_nan_or_fractional_integers_are_rejected_rows_not_exceptions():
+    # pandas stores an integer column with gaps as float: one NaN must not sink the batch
+    v = make_batch(4, size=[1.0, np.nan, 1.7, 3.0], seq=[1, 2, 3, np.nan],
+                   ts_ns=[float(OPEN), float(OPEN), float(OPEN), np.nan]).validate()
+    assert v.clean.size.tolist() == [1]
+    assert v.reasons.tolist() == [RejectReason.NAN_FIELD] * 3
+
+
+@pytest.mark.parametrize("ts", [0, -5, 1_740_061_800, 1_740_061_800_000, 2**63 - 1])
+def test_timestamps_outside_1990_2200_epoch_ns_are_bad(ts):
+    # zero, negative, seconds and milliseconds by mistake, and the int64 maximum
+    assert make_batch(1, ts_ns=[ts]).validate().reasons.tolist() == [RejectReason.BAD_TIMESTAMP]
+
+
+def test_expiries_parse_from_mixed_forms_each_on_its_own():
+    import datetime as dt
+
+    b = make_batch(5, expiry=["2025-02-21", dt.date(2025, 2, 21), "Fri Feb 21 2025", 20250221,
+                              "garbage"][:5])
+    assert b.expiry[:3].tolist() == [dt.date(2025, 2, 21)] * 3
+    assert np.isnat(b.expiry[4])
+    ints = make_batch(2, expiry=np.array([20250221, 20251301]))
+    assert ints.expiry[0] == np.datetime64("2025-02-21") and np.isnat(ints.expiry[1])

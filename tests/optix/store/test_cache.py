@@ -181,3 +181,68 @@ def test_ttl_and_namespace_arguments_are_validated():
         MemoryCache("t", {**TTLS, CacheKind.GEX: 0})
     with pytest.raises(ValueError, match="ttl_s must be positive"):
         MemoryCache("t", TTLS).set(CacheKind.GEX, "x", 1, ttl_s=0)
+
+
+def test_claim_has_exactly_one_winner_under_contention():
+    import sys
+    import threading
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for trial in range(300):
+            c = MemoryCache("t", TTLS)
+            wins = []
+            barrier = threading.Barrier(8)
+
+            def race(c=c, wins=wins, barrier=barrier, trial=trial):
+                barrier.wait()
+                wins.append(c.claim(CacheKind.DEDUP, f"k{trial}"))
+
+            threads = [threading.Thread(target=race) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert wins.count(True) == 1
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_numpy_and_fractional_ttls_are_accepted_by_both_backends(cache):
+    assert cache.set(CacheKind.GEX, "a", 1, ttl_s=np.int64(30))
+    assert cache.set(CacheKind.GEX, "b", 1, ttl_s=1.5)
+    assert cache.get(CacheKind.GEX, "a") == 1 and cache.get(CacheKind.GEX, "b") == 1
+
+
+@pytest.mark.redis
+def test_a_refused_call_does_not_put_the_cache_into_back_off(redis_namespace):
+    c = make_cache(CacheConfig(redis_url=REDIS_URL, namespace=redis_namespace,
+                               retry_after_s=60))
+    assert c.get(CacheKind.GEX, "bad\udc80key") is None  # cannot be encoded
+    assert c.available
+    assert c.set(CacheKind.GEX, "SPY", 1) and c.get(CacheKind.GEX, "SPY") == 1
+    c.close()
+
+
+def test_a_hanging_redis_costs_one_timeout_then_nothing_during_back_off(caplog):
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    port = server.getsockname()[1]
+    try:
+        c = make_cache(CacheConfig(redis_url=f"redis://127.0.0.1:{port}/0",
+                                   socket_timeout_s=0.3, retry_after_s=30))
+        t0 = time.perf_counter()
+        assert c.get(CacheKind.GEX, "SPY") is None
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for _ in range(100):
+            assert c.get(CacheKind.GEX, "SPY") is None
+            assert c.set(CacheKind.GEX, "SPY", 1) is False
+        rest = time.perf_counter() - t0
+        assert 0.25 <= first < 2.0
+        assert rest < 0.1
+        c.close()
+    finally:
+        server.close()

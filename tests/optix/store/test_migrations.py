@@ -54,3 +54,27 @@ def test_history_lists_the_shipped_revisions_in_order():
     revs = history()
     assert revs[0][0] == "0001"
     assert revs[-1][0] == head_revision()
+
+
+def test_every_check_constraint_of_the_models_is_in_the_database(db):
+    insp = inspect(db.engine)
+    for table in Base.metadata.sorted_tables:
+        wanted = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
+        got = {c["name"] for c in insp.get_check_constraints(table.name)}
+        assert wanted <= got, table.name
+
+
+def test_a_failed_migration_leaves_nothing_behind(empty_db):
+    import pytest
+    from sqlalchemy import text
+
+    with empty_db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE users (stray INTEGER)"))  # makes 0001 fail midway
+    with pytest.raises(Exception, match="users"):
+        upgrade(empty_db)
+    assert _tables(empty_db) == {"users"}
+    assert current_revision(empty_db) is None
+    with empty_db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE users"))
+    upgrade(empty_db)
+    assert _tables(empty_db) == TABLES

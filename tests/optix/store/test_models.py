@@ -171,3 +171,20 @@ def test_uuid_primary_keys_are_generated(db):
         s.add(u)
         s.flush()
         assert isinstance(u.id, uuid.UUID)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_floats_are_refused_on_every_backend(db, bad):
+    with pytest.raises(StatementError, match="non-finite"), db.transaction() as s:
+        s.add(GexSnapshot(symbol="SPY", ts=T, spot=bad, total_gex=0.0, call_gex=0.0,
+                          put_gex=0.0, unit="u", sign_convention="c"))
+        s.flush()
+
+
+def test_nan_inside_json_is_refused_on_every_backend(db):
+    with pytest.raises((StatementError, ValueError), match="not JSON compliant"), \
+            db.transaction() as s:
+        s.add(GexSnapshot(symbol="SPY", ts=T, spot=1.0, total_gex=0.0, call_gex=0.0,
+                          put_gex=0.0, unit="u", sign_convention="c",
+                          by_strike={"650": float("nan")}))
+        s.flush()

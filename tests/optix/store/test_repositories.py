@@ -98,6 +98,17 @@ def test_chain_snapshot_is_stored_in_bulk_and_read_back(db):
         assert rows[1].open_interest == 92758
 
 
+def test_snapshot_time_is_truncated_to_the_microsecond_like_pandas(db):
+    import pandas as pd
+
+    from optix.store.repositories.analytics import ns_to_datetime
+
+    rng = np.random.default_rng(3)
+    for ns in rng.integers(1_700_000_000 * 10**9, 1_800_000_000 * 10**9, 1000):
+        expected = pd.Timestamp(int(ns), tz="UTC").floor("us").to_pydatetime()
+        assert ns_to_datetime(int(ns)) == expected
+
+
 def test_gex_latest_and_range(db):
     with db.transaction() as s:
         repo = GexSnapshotRepository(s)
@@ -116,12 +127,13 @@ def test_historical_gex_upsert_replaces_the_day(db):
     day = dt.date(2025, 9, 25)
     with db.transaction() as s:
         repo = HistoricalGexRepository(s)
-        repo.upsert_day("SPY", day, total_gex_close=-1.0, snapshot_count=1)
+        repo.upsert_day("SPY", day, spot_open=655.0, total_gex_close=-1.0, snapshot_count=1)
         repo.upsert_day("SPY", day, total_gex_close=-3.9e9, snapshot_count=12)
         repo.upsert_day("SPY", day + dt.timedelta(days=1), total_gex_close=1.0)
     with db.transaction() as s:
         rows = HistoricalGexRepository(s).between("SPY", day, day + dt.timedelta(days=1))
         assert [(r.total_gex_close, r.snapshot_count) for r in rows] == [(-3.9e9, 12), (1.0, 0)]
+        assert rows[0].spot_open == 655.0  # a column the update did not name keeps its value
         with pytest.raises(ValueError, match="unknown historical_gex_data columns"):
             HistoricalGexRepository(s).upsert_day("SPY", day, total_gamma=1.0)
 
