@@ -106,7 +106,7 @@ def test_format_refuses_what_parse_would_reject(root, strike):
 
 
 def test_only_ascii_digits_are_accepted():
-    fullwidth = "SPY\uff12\uff151001P00500000"  # "２５" in place of "25"
+    fullwidth = "SPY\uff12\uff151001P00500000"  # fullwidth digits in place of "25"
     with pytest.raises(OccParseError):
         parse_occ(fullwidth)
     assert not parse_occ_array([fullwidth]).valid[0]
