@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import click
 
 import optix
 from optix.config import ConfigError, OptixSettings, load_settings
-from optix.log import register_secret, register_url_secret, setup_logging
+from optix.log import protect, setup_logging
 
 __all__ = ["main"]
+
+log = logging.getLogger("optix.cli")
 
 
 class _Ctx:
@@ -35,15 +38,8 @@ class _Ctx:
         except ConfigError as exc:
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(2) from None
-        register_url_secret(settings.database.url)
-        register_url_secret(settings.cache.redis_url)
-        for secret in (
-            settings.broker.api_key,
-            settings.broker.secret_key,
-            settings.alerts.webhook_url,
-        ):
-            register_secret(secret)
         setup_logging(settings.logging.level, settings.logging.json_lines)
+        protect(settings.secrets(), settings.secret_urls())
         return settings
 
 
@@ -86,6 +82,7 @@ def db_upgrade(obj: _Ctx, revision: str) -> None:
 
     database = Database(obj.settings().database)
     rev = upgrade(database, revision)
+    log.info("migrated %s to revision %s", database.safe_url, rev)
     click.echo(f"{database.safe_url}: at revision {rev}")
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -87,19 +88,23 @@ def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_
     return "\n".join(lines)
 
 
-def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
-    stop = threading.Event()
-    deadline = timeout_s
-    while deadline > 0:
+def _wait_healthy(url: str, stop: threading.Event, timeout_s: float = 60.0) -> None:
+    """Poll ``url`` until it answers 200, ``stop`` is set, or ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set():
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except OSError:
             pass
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"{url} did not answer 200 within {timeout_s:.0f}s")
         stop.wait(0.25)
-        deadline -= 0.25
-    raise RuntimeError(f"{url} did not answer 200 within {timeout_s:.0f}s")
+
+
+class _Interrupted(BaseException):
+    """SIGINT/SIGTERM arrived while starting up."""
 
 
 def _shutdown(settings: OptixSettings, started: bool) -> None:
@@ -140,17 +145,23 @@ def run_up(
 
     stop = threading.Event()
 
+    running = threading.Event()
+
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
         if stop.is_set():
-            log.warning("already shutting down (%s ignored)", signal.Signals(signum).name)
+            log.warning("already shutting down (%s ignored)", name)
             return
-        log.info("received %s, shutting down", signal.Signals(signum).name)
+        log.info("received %s, shutting down", name)
         stop.set()
+        if not running.is_set():
+            raise _Interrupted(name)  # interrupt start-up wherever it is
 
     # Our handler stays installed until cleanup is over: a second Ctrl-C (a terminal sends
     # SIGINT to the whole process group, Ray's processes included) must not abort it.
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     started = False
+    status = 0
     try:
         dashboard, started = _start_ray(settings)
         serve.start(http_options={"host": settings.serve.host, "port": settings.serve.port})
@@ -160,13 +171,17 @@ def run_up(
             route_prefix="/",
             blocking=False,
         )
-        _wait_healthy(f"http://{settings.serve.host}:{settings.serve.port}/healthz")
-        echo(_banner(settings, dashboard, db, cache_desc))
-        stop.wait(exit_after)
+        _wait_healthy(f"http://{settings.serve.host}:{settings.serve.port}/healthz", stop)
+        running.set()
+        if not stop.is_set():
+            echo(_banner(settings, dashboard, db, cache_desc))
+            stop.wait(exit_after)
+    except _Interrupted:
+        status = 130  # interrupted while starting, as a shell reports Ctrl-C
     finally:
         _shutdown(settings, started)
         db.dispose()
         for s, handler in previous.items():
             signal.signal(s, handler)
     echo("OPTIX stopped.")
-    return 0
+    return status

@@ -380,6 +380,19 @@ class OptixSettings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
 
+    def secrets(self) -> list[SecretStr]:
+        """Every secret value set (to register with the log redaction)."""
+        values = [
+            self.broker.api_key,
+            self.broker.secret_key,
+            self.alerts.webhook_url,
+        ]
+        return [v for v in values if v is not None]
+
+    def secret_urls(self) -> list[SecretStr]:
+        """URLs whose password part is secret (the rest of them may be shown)."""
+        return [v for v in (self.database.url, self.cache.redis_url) if v is not None]
+
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data with every secret shown as ``'**********'``."""
         return self.model_dump(mode="json", by_alias=True)
@@ -410,21 +423,33 @@ def _resolve_toml(config_file: Path | str | None) -> Path | None:
     return DEFAULT_TOML if DEFAULT_TOML.is_file() else None
 
 
-def _describe(err: Any, secret_fields: frozenset[str]) -> str:
+def _describe(err: Any) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(root)"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"{loc}: unknown setting"
     leaf = str(err["loc"][-1]) if err["loc"] else ""
-    shown = "<secret>" if leaf in secret_fields or "url" in leaf or "key" in leaf else repr(
-        err.get("input")
-    )
-    if isinstance(err.get("input"), dict):
-        return f"{loc}: {msg}"
-    return f"{loc}: {msg} (got {shown})"
+    given = err.get("input")
+    if len(err["loc"]) <= 1 or isinstance(given, dict) or leaf in _SECRET_FIELDS:
+        return f"{loc}: {msg}"  # a whole section, or a secret field: never echo the value
+    from optix.log import redact  # masks URL passwords and registered secrets
+
+    return f"{loc}: {msg} (got {redact(repr(given))})"
 
 
 _SECRET_FIELDS = frozenset({"url", "redis_url", "api_key", "secret_key", "webhook_url"})
+
+
+def _unknown_env_sections() -> list[str]:
+    """``OPTIX_*`` variables that name no section (a typo would otherwise be ignored)."""
+    sections = tuple(f"{ENV_PREFIX}{name.upper()}_" for name in OptixSettings.model_fields)
+    known = {"OPTIX_CONFIG", *_SHORTHANDS}
+    return [
+        f"{var}: unknown setting (no section of that name; sections are "
+        f"{', '.join(OptixSettings.model_fields)})"
+        for var in sorted(os.environ)
+        if var.startswith(ENV_PREFIX) and var not in known and not var.startswith(sections)
+    ]
 
 
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> OptixSettings:
@@ -446,12 +471,16 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Op
     ConfigError
         If any value is invalid or unknown; the message names each field and the reason.
     """
+    unknown = _unknown_env_sections()
     token = _toml_path.set(_resolve_toml(config_file))
     try:
-        return OptixSettings(**overrides)
+        settings = OptixSettings(**overrides)
     except ValidationError as exc:
-        raise ConfigError([_describe(e, _SECRET_FIELDS) for e in exc.errors()]) from None
+        raise ConfigError(unknown + [_describe(e) for e in exc.errors()]) from None
     except ValueError as exc:  # malformed TOML or env JSON
-        raise ConfigError([str(exc)]) from None
+        raise ConfigError([*unknown, str(exc)]) from None
     finally:
         _toml_path.reset(token)
+    if unknown:
+        raise ConfigError(unknown)
+    return settings

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 __all__ = [
     "JsonFormatter",
     "SecretFilter",
+    "protect",
     "redact",
     "register_secret",
     "register_url_secret",
@@ -72,7 +73,13 @@ class SecretFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask secrets in place; always lets the record through."""
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed call ("%s %s" with one argument): leave the record alone so that
+            # logging reports it the usual way ("--- Logging error ---") instead of raising
+            # into the caller.
+            return True
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.msg = redact(message)
@@ -80,6 +87,18 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -91,16 +110,32 @@ class JsonFormatter(logging.Formatter):
             "ts": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                payload[key] = value
+                payload[key] = _redact_value(value)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            payload["exc"] = record.exc_text
-        return redact(json.dumps(payload, default=str))
+            payload["exc"] = redact(record.exc_text)
+        # Values are masked before encoding: JSON escaping could otherwise hide a secret
+        # containing quotes, backslashes or non-ASCII characters from the text replace.
+        return json.dumps(payload, default=lambda o: redact(str(o)))
+
+
+def protect(secrets: list[SecretStr], secret_urls: list[SecretStr]) -> None:
+    """Register secrets and put a :class:`SecretFilter` on every root handler (idempotent).
+
+    For processes whose logging someone else set up (a Ray worker, a Serve replica).
+    """
+    for s in secrets:
+        register_secret(s)
+    for u in secret_urls:
+        register_url_secret(u)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, SecretFilter) for f in handler.filters):
+            handler.addFilter(SecretFilter())
 
 
 _HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"

@@ -18,6 +18,7 @@ from ray.serve.deployment import Application
 
 import optix
 from optix.config import OptixSettings
+from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
@@ -35,6 +36,7 @@ class Ingress:
     """FastAPI ingress; holds the database and cache handles of its replica."""
 
     def __init__(self, settings: OptixSettings) -> None:
+        protect(settings.secrets(), settings.secret_urls())
         self.settings = settings
         self.started = time.time()
         self.db = Database(settings.database)

@@ -80,9 +80,12 @@ def test_invalid_configuration_exits_2_naming_the_field(run):
 
 
 def test_log_json_flag_switches_the_log_format(run):
-    result = run("--log-json", "config", "show")
+    result = run("--log-json", "db", "upgrade")
     assert result.exit_code == 0
-    assert json.loads(result.output)["logging"]["json"] is True
+    records = [json.loads(ln) for ln in result.stderr.splitlines() if ln.startswith("{")]
+    assert any(r["logger"] == "optix.cli" and "migrated" in r["msg"] for r in records)
+    text = run("--log-text", "db", "upgrade")
+    assert "INFO    optix.cli: migrated" in text.stderr
 
 
 def test_version_option(run):

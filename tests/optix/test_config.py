@@ -147,3 +147,26 @@ def test_settings_are_frozen():
         s.serve = None  # type: ignore[misc]
     with pytest.raises(ValidationError, match="frozen"):
         s.serve.port = 1  # type: ignore[misc]
+
+
+def test_a_secret_given_where_a_section_belongs_is_not_echoed(tmp_path):
+    f = tmp_path / "wrong.toml"
+    f.write_text('database = "postgresql+psycopg://u:hunter2pw@h/db"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(f)
+    assert "database: Input should be" in str(info.value)
+    assert "hunter2pw" not in str(info.value)
+
+
+def test_a_url_password_in_a_plain_field_is_masked_in_errors(monkeypatch):
+    monkeypatch.setenv("OPTIX_CACHE_NAMESPACE", "redis://u:hunter2pw@h")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "cache.namespace" in str(info.value)
+    assert "hunter2pw" not in str(info.value)
+
+
+def test_a_misspelt_section_is_an_error_not_silently_ignored(monkeypatch):
+    monkeypatch.setenv("OPTIX_DATABSE_URL", "postgresql+psycopg://u@h/db")
+    with pytest.raises(ConfigError, match="OPTIX_DATABSE_URL: unknown setting"):
+        load_settings()

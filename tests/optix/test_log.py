@@ -62,3 +62,31 @@ def test_setup_twice_installs_one_handler():
     root = logging.getLogger()
     assert h1 not in root.handlers and h2 in root.handlers
     root.removeHandler(h2)
+
+
+def test_the_secret_filter_passes_a_malformed_record_on_instead_of_raising():
+    # (pytest's own capture handler re-raises logging errors, so test the filter itself;
+    # outside pytest logging then prints its usual "--- Logging error ---")
+    from optix.log import SecretFilter
+
+    record = logging.LogRecord("optix.t", logging.INFO, __file__, 1, "%s and %s",
+                               ("only one",), None)
+    assert SecretFilter().filter(record) is True
+    assert record.args == ("only one",)
+
+
+def test_json_lines_mask_secrets_that_json_escaping_would_hide():
+    secret = 'p\u00e4ssw\u00f6rd"xyz'
+    register_secret(secret)
+    buf = io.StringIO()
+    handler = setup_logging("INFO", json_lines=True, stream=buf)
+    try:
+        logging.getLogger("optix.json").info(
+            "login", extra={"password": secret, "nested": {"k": [secret]}})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = buf.getvalue().strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["password"] == "**********"
+    assert record["nested"] == {"k": ["**********"]}
+    assert "xyz" not in line
