@@ -1,7 +1,7 @@
 """`optix up` end to end, as a user runs it: a real process, its own local Ray, Ctrl-C to stop.
 
-This is the one test that starts a Ray instance of its own (that is what `optix up` does); it
-sits in tests/cluster, which runs before the session-scoped Ray of tests/serve starts.
+These are the tests that start a Ray instance of their own (that is what `optix up` does);
+they sit in tests/cluster, which runs before the session-scoped Ray of tests/serve starts.
 """
 
 import os
@@ -26,51 +26,85 @@ def _optix_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cluster.cli"]
 
 
+class OptixUp:
+    """`optix up` in a subprocess, its output collected line by line."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.api_port, self.dash_port = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPTIX_", "RAY_ADDRESS"))}
+        env.update(OPTIX_SERVE_PORT=str(self.api_port),
+                   OPTIX_RAY_DASHBOARD_PORT=str(self.dash_port), OPTIX_RAY_NUM_CPUS="2")
+        self.proc = subprocess.Popen([*_optix_command(), "up"], cwd=cwd, env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout),
+                                       daemon=True)
+        self.reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert self.proc.poll() is None, "optix up exited early:\n" + self.output
+            assert time.monotonic() < deadline, f"no {text!r} in time:\n" + self.output
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 90) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_cleanly_on_ctrl_c(tmp_path):
-    api_port, dash_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPTIX_", "RAY_ADDRESS"))}
-    env.update(OPTIX_SERVE_PORT=str(api_port), OPTIX_RAY_DASHBOARD_PORT=str(dash_port),
-               OPTIX_RAY_NUM_CPUS="2")
-    proc = subprocess.Popen([*_optix_command(), "up"], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
+    up = OptixUp(tmp_path)
     try:
-        deadline = time.monotonic() + 180
-        while not any("Press Ctrl-C to stop." in ln for ln in lines):
-            assert proc.poll() is None, "optix up exited early:\n" + "".join(lines)
-            assert time.monotonic() < deadline, "optix up did not come up:\n" + "".join(lines)
-            time.sleep(0.5)
-        out = "".join(lines)
-        assert f"http://127.0.0.1:{dash_port}" in out
-        assert f"http://127.0.0.1:{api_port}" in out
+        up.wait_for("Press Ctrl-C to stop.")
+        out = up.output
+        assert f"http://127.0.0.1:{up.dash_port}" in out
+        assert f"http://127.0.0.1:{up.api_port}" in out
         assert (tmp_path / ".optix" / "optix.db").is_file()
 
-        health = httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=10)
+        health = httpx.get(f"http://127.0.0.1:{up.api_port}/healthz", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        assert httpx.get(f"http://127.0.0.1:{api_port}/version").json()["schema"] == "0001"
+        assert httpx.get(f"http://127.0.0.1:{up.api_port}/version").json()["schema"] == "0001"
 
         # Token authentication is on, and the instructions printed are the ones that work.
         m = re.search(r"cluster token from (\S+)", out)
         assert m, out
         token = Path(m.group(1)).read_text().strip()
         assert token not in out
-        dash = f"http://127.0.0.1:{dash_port}/api/version"
+        dash = f"http://127.0.0.1:{up.dash_port}/api/version"
         assert httpx.get(dash, timeout=10).status_code == 401
         authed = httpx.get(dash, headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert authed.status_code == 200
 
         # Ctrl-C, and an impatient second Ctrl-C: cleanup still runs to the end.
-        proc.send_signal(signal.SIGINT)
+        up.proc.send_signal(signal.SIGINT)
         time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=90) == 0
-        reader.join(timeout=10)
-        assert "OPTIX stopped." in "".join(lines)
+        up.proc.send_signal(signal.SIGINT)
+        assert up.finish() == 0
+        assert "OPTIX stopped." in up.output
         with pytest.raises(httpx.TransportError):
-            httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=2)
+            httpx.get(f"http://127.0.0.1:{up.api_port}/healthz", timeout=2)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        up.kill()
+
+
+def test_ctrl_c_while_starting_stops_start_up_and_cleans_up(tmp_path):
+    up = OptixUp(tmp_path)
+    try:
+        up.wait_for("at schema revision")  # migrated; Ray is starting now
+        up.proc.send_signal(signal.SIGINT)
+        assert up.finish() == 130
+        assert "OPTIX stopped." in up.output
+        assert "OPTIX is up." not in up.output
+    finally:
+        up.kill()
