@@ -136,7 +136,11 @@ class ColumnBatch:
 
     @classmethod
     def concat(cls, batches: Sequence[Self]) -> Self:
-        """Concatenate batches row-wise; scalar fields are taken from the first batch."""
+        """Concatenate batches row-wise.
+
+        Scalar fields (a chain's underlying, spot, time) must agree across the batches. An
+        optional column present in some batches only is filled with NaN in the others.
+        """
         if not batches:
             raise ValueError("concat needs at least one batch")
         first = batches[0]
@@ -144,13 +148,19 @@ class ColumnBatch:
         for f in dataclasses.fields(first):  # type: ignore[arg-type]
             if f.name in cls._DTYPES:
                 parts = [getattr(b, f.name) for b in batches]
-                if any(p is None for p in parts):
-                    if f.name not in cls._OPTIONAL:
-                        raise ValueError(f"column {f.name} missing in a batch")
+                if all(p is None for p in parts):
                     kwargs[f.name] = None
-                else:
-                    kwargs[f.name] = np.concatenate(parts)
+                    continue
+                if any(p is None for p in parts) and f.name not in cls._OPTIONAL:
+                    raise ValueError(f"column {f.name} missing in a batch")
+                kwargs[f.name] = _Owned(np.concatenate([
+                    np.full(len(b), np.nan) if p is None else p
+                    for b, p in zip(batches, parts, strict=True)
+                ]))
             else:
+                values = {repr(getattr(b, f.name)) for b in batches}
+                if len(values) > 1:
+                    raise ValueError(f"cannot concat batches with different {f.name}: {values}")
                 kwargs[f.name] = getattr(first, f.name)
         return cls(**kwargs)
 

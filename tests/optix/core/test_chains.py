@@ -66,3 +66,14 @@ def test_validate_rejects_bad_contracts():
 def test_snapshot_level_fields_are_checked_at_construction(field, value, message):
     with pytest.raises(ValueError, match=message):
         make(**{field: value})
+
+
+def test_concat_fills_greeks_missing_in_one_part_and_refuses_mixed_underlyings():
+    with_gamma = make()
+    without = make(gamma=None)
+    both = ChainSnapshot.concat([with_gamma, without])
+    assert len(both) == 8
+    assert both.gamma is not None and np.isnan(both.gamma[4:]).all()
+    assert both.delta is None
+    with pytest.raises(ValueError, match="different underlying"):
+        ChainSnapshot.concat([make(), make(underlying="QQQ")])
