@@ -1,8 +1,9 @@
 """Shared machinery of the frozen columnar batch types.
 
 A batch is a frozen dataclass whose array fields are equal-length numpy columns of fixed dtypes
-(declared in ``_DTYPES``), made read-only on construction. Scalar fields (a chain's spot, say)
-are declared in ``_SCALARS`` and copied as they are by :meth:`take`.
+(declared in ``_DTYPES``), made read-only on construction. Any other field is a scalar (a
+chain's spot, say): :meth:`ColumnBatch.take` copies it as it is and :meth:`ColumnBatch.concat`
+requires it equal across the batches.
 """
 
 from __future__ import annotations
@@ -81,7 +82,6 @@ class ColumnBatch:
 
     _DTYPES: ClassVar[Mapping[str, npt.DTypeLike]]
     _OPTIONAL: ClassVar[frozenset[str]] = frozenset()
-    _SCALARS: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         self._coerce_columns()

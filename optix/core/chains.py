@@ -95,7 +95,6 @@ class ChainSnapshot(ColumnBatch):
         "theta": np.float64,
     }
     _OPTIONAL: ClassVar[frozenset[str]] = frozenset(_GREEKS)
-    _SCALARS: ClassVar[frozenset[str]] = frozenset({"underlying", "spot", "as_of_ns"})
 
     def __post_init__(self) -> None:
         if not isinstance(self.underlying, str) or not self.underlying.strip():
