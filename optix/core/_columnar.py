@@ -37,19 +37,18 @@ class _Owned:
 
 
 def _column(value: Any, dtype: npt.DTypeLike) -> np.ndarray[Any, Any]:
+    """The one place a column is coerced (and copied, so the batch owns it)."""
     if isinstance(value, _Owned):
         return value.array
     if dtype is str:
         return coerce_text(value)
-    if isinstance(value, np.ndarray) and value.dtype == np.dtype(dtype):
-        return value.copy()
     if np.dtype(dtype) == np.int64:
         return coerce_int(value)
     return np.array(value, dtype=dtype, copy=True)
 
 
 def coerce_text(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
-    """A unicode column; None, NaN and pandas NA become ``''`` (so they read as blank)."""
+    """A new unicode column; None, NaN and pandas NA become ``''`` (so they read as blank)."""
     arr = np.asarray(values)
     if arr.dtype.kind == "U":
         return arr.copy()
@@ -62,10 +61,10 @@ def coerce_text(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
 
 
 def coerce_int(values: npt.ArrayLike) -> Int64Array:
-    """An int64 column; NaN, inf, missing or fractional values become :data:`INT_MISSING`."""
+    """A new int64 column; NaN, inf, missing or fractional values become :data:`INT_MISSING`."""
     arr = np.asarray(values)
     if arr.dtype.kind in "iub":
-        return arr.astype(np.int64)
+        return arr.astype(np.int64, copy=True)
     as_float = pd.to_numeric(pd.Series(arr.astype(object)), errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
     )
