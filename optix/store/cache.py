@@ -13,14 +13,11 @@ are dropped, at most one warning is logged per ``warn_interval_s``, and Redis is
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import json
 import logging
 import math
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -28,10 +25,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import redis
 
 from optix.config import CacheConfig
+from optix.store import jsonio
 
 __all__ = ["Cache", "CacheKind", "CacheStats", "MemoryCache", "RedisCache", "make_cache"]
 
@@ -59,21 +56,9 @@ def ttls_from_config(cfg: CacheConfig) -> dict[CacheKind, int]:
     }
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, dt.datetime | dt.date):
-        return o.isoformat()
-    if isinstance(o, uuid.UUID | decimal.Decimal):
-        return str(o)
-    raise TypeError(f"cannot cache a value of type {type(o).__name__} as JSON")
-
-
 def encode_json(value: Any) -> bytes:
-    """Serialize a value as compact JSON bytes (NaN is refused: it is not JSON)."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"), allow_nan=False).encode()
+    """Serialize a value as compact JSON bytes (see :func:`optix.store.jsonio.dumps`)."""
+    return jsonio.dumps(value).encode()
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,13 +13,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from optix.config import DatabaseConfig
+from optix.store import jsonio
 
 __all__ = ["Database"]
-
-
-def _json_dumps(value: Any) -> str:
-    """JSON for JSON columns; NaN/inf are refused on every backend (they are not JSON)."""
-    return json.dumps(value, allow_nan=False)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -65,7 +60,7 @@ class Database:
         )
         self.url: URL = make_url(cfg.url.get_secret_value())
         self.search_path = search_path
-        kwargs: dict[str, Any] = {"echo": cfg.echo, "json_serializer": _json_dumps}
+        kwargs: dict[str, Any] = {"echo": cfg.echo, "json_serializer": jsonio.dumps}
         if self.url.get_backend_name() == "sqlite":
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ def test_claim_grants_a_dedup_key_once(cache):
 
 
 def test_values_that_are_not_json_are_refused_before_writing(cache):
-    with pytest.raises(TypeError, match="cannot cache"):
+    with pytest.raises(TypeError, match="cannot encode"):
         cache.set(CacheKind.GENERIC, "x", object())
     with pytest.raises(ValueError):
         cache.set(CacheKind.GENERIC, "x", float("nan"))

@@ -188,3 +188,17 @@ def test_nan_inside_json_is_refused_on_every_backend(db):
                           put_gex=0.0, unit="u", sign_convention="c",
                           by_strike={"650": float("nan")}))
         s.flush()
+
+
+def test_json_columns_take_numpy_values_like_the_cache(db):
+    import numpy as np
+
+    with db.transaction() as s:
+        s.add(GexSnapshot(symbol="SPY", ts=T, spot=1.0, total_gex=0.0, call_gex=0.0,
+                          put_gex=0.0, unit="u", sign_convention="c",
+                          by_strike={"650": np.float64(-597.8e6)},
+                          profile={"gex": np.array([1.5, -2.5]), "n": np.int64(2)}))
+    with db.transaction() as s:
+        snap = s.scalars(select(GexSnapshot)).one()
+        assert snap.by_strike == {"650": -597.8e6}
+        assert snap.profile == {"gex": [1.5, -2.5], "n": 2}
