@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
@@ -32,6 +32,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from optix.log import redact
 
 __all__ = [
     "AlertsConfig",
@@ -380,18 +382,20 @@ class OptixSettings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
 
-    def secrets(self) -> list[SecretStr]:
-        """Every secret value set (to register with the log redaction)."""
-        values = [
-            self.broker.api_key,
-            self.broker.secret_key,
-            self.alerts.webhook_url,
+    def _secret_values(self, connection_urls: bool) -> list[SecretStr]:
+        values = (getattr(getattr(self, section), name) for section, name in SECRET_FIELDS)
+        return [
+            v for (section, name), v in zip(SECRET_FIELDS, values, strict=True)
+            if v is not None and ((section, name) in CONNECTION_URLS) == connection_urls
         ]
-        return [v for v in values if v is not None]
+
+    def secrets(self) -> list[SecretStr]:
+        """Every secret value set, whole (to register with the log redaction)."""
+        return self._secret_values(connection_urls=False)
 
     def secret_urls(self) -> list[SecretStr]:
-        """URLs whose password part is secret (the rest of them may be shown)."""
-        return [v for v in (self.database.url, self.cache.redis_url) if v is not None]
+        """Connection URLs set; only their password part is secret."""
+        return self._secret_values(connection_urls=True)
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data with every secret shown as ``'**********'``."""
@@ -428,16 +432,28 @@ def _describe(err: Any) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"{loc}: unknown setting"
-    leaf = str(err["loc"][-1]) if err["loc"] else ""
     given = err.get("input")
-    if len(err["loc"]) <= 1 or isinstance(given, dict) or leaf in _SECRET_FIELDS:
+    secret = tuple(str(p) for p in err["loc"][-2:]) in SECRET_FIELDS
+    if len(err["loc"]) <= 1 or isinstance(given, dict) or secret:
         return f"{loc}: {msg}"  # a whole section, or a secret field: never echo the value
-    from optix.log import redact  # masks URL passwords and registered secrets
-
     return f"{loc}: {msg} (got {redact(repr(given))})"
 
 
-_SECRET_FIELDS = frozenset({"url", "redis_url", "api_key", "secret_key", "webhook_url"})
+def _secret_fields() -> tuple[tuple[str, str], ...]:
+    """(section, field) of every field annotated ``SecretStr`` or ``SecretStr | None``."""
+    return tuple(
+        (section, name)
+        for section, info in OptixSettings.model_fields.items()
+        for name, field in cast(type[BaseModel], info.annotation).model_fields.items()
+        if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+    )
+
+
+SECRET_FIELDS = _secret_fields()
+"""Every secret setting as (section, field), read off the annotations."""
+
+CONNECTION_URLS = frozenset({("database", "url"), ("cache", "redis_url")})
+"""Secret settings that are connection URLs: only their password is masked in logs."""
 
 
 def _unknown_env_sections() -> list[str]:

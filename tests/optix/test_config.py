@@ -170,3 +170,19 @@ def test_a_misspelt_section_is_an_error_not_silently_ignored(monkeypatch):
     monkeypatch.setenv("OPTIX_DATABSE_URL", "postgresql+psycopg://u@h/db")
     with pytest.raises(ConfigError, match="OPTIX_DATABSE_URL: unknown setting"):
         load_settings()
+
+
+def test_every_secret_setting_is_known_to_the_redaction(monkeypatch):
+    from optix.config import CONNECTION_URLS, SECRET_FIELDS
+
+    monkeypatch.setenv("OPTIX_DATABASE_URL", "postgresql+psycopg://u:pw1@h/db")
+    monkeypatch.setenv("OPTIX_REDIS_URL", "redis://:pw2@h:6379/0")
+    monkeypatch.setenv("OPTIX_BROKER_API_KEY", "key-3")
+    monkeypatch.setenv("OPTIX_BROKER_SECRET_KEY", "secret-4")
+    monkeypatch.setenv("OPTIX_ALERTS_WEBHOOK_URL", "https://hooks.example/t5")
+    s = load_settings()
+    assert len(SECRET_FIELDS) == 5 and set(SECRET_FIELDS) >= CONNECTION_URLS
+    assert sorted(v.get_secret_value() for v in s.secrets()) == [
+        "https://hooks.example/t5", "key-3", "secret-4"]
+    assert sorted(v.get_secret_value() for v in s.secret_urls()) == [
+        "postgresql+psycopg://u:pw1@h/db", "redis://:pw2@h:6379/0"]
