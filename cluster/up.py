@@ -16,6 +16,7 @@ from typing import Any
 import ray
 from ray import serve
 
+from actors.feed import FeedActor
 from optix.config import OptixSettings
 from optix.store import Database, make_cache, upgrade
 from optix.store.cache import RedisCache
@@ -65,7 +66,8 @@ def _start_ray(settings: OptixSettings) -> tuple[str | None, bool]:
     return url, started
 
 
-def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_desc: str) -> str:
+def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_desc: str,
+            feed_desc: str = "") -> str:
     api = f"http://{settings.serve.host}:{settings.serve.port}"
     lines = ["", "OPTIX is up."]
     if dashboard:
@@ -82,6 +84,7 @@ def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_
         f"  API docs        {api}/docs",
         f"  database        {db.safe_url}",
         f"  cache           {cache_desc}",
+        f"  feed            {feed_desc} at {settings.feed.speed:g}x real time",
         "Press Ctrl-C to stop.",
         "",
     ]
@@ -111,6 +114,10 @@ def _shutdown(settings: OptixSettings, started: bool) -> None:
     """Remove the Serve application (or all of Serve and Ray, if we started Ray)."""
     if not ray.is_initialized():
         return
+    try:
+        ray.kill(ray.get_actor("optix-feed"))
+    except ValueError:
+        pass  # never started
     try:
         if started:
             serve.shutdown()
@@ -172,9 +179,12 @@ def run_up(
             blocking=False,
         )
         _wait_healthy(f"http://{settings.serve.host}:{settings.serve.port}/healthz", stop)
+        feed = FeedActor.options(name="optix-feed", max_concurrency=4).remote(settings)
+        feed.run.remote()
+        feed_desc = ray.get(feed.status.remote(), timeout=120)["source"]
         running.set()
         if not stop.is_set():
-            echo(_banner(settings, dashboard, db, cache_desc))
+            echo(_banner(settings, dashboard, db, cache_desc, feed_desc))
             stop.wait(exit_after)
     except _Interrupted:
         status = 130  # interrupted while starting, as a shell reports Ctrl-C

@@ -43,7 +43,7 @@ class OptionVenue(IntEnum):
     """
 
     UNKNOWN = 0
-    XASE = 1  # NYSE American Options
+    AMXO = 1  # NYSE American Options
     XBOX = 2  # BOX Options Exchange
     XCBO = 3  # Cboe Options Exchange
     EMLD = 4  # MIAX Emerald
@@ -55,7 +55,7 @@ class OptionVenue(IntEnum):
     ARCO = 10  # NYSE Arca Options
     MPRL = 11  # MIAX Pearl
     XNDQ = 12  # Nasdaq Options Market
-    MXSA = 13  # MIAX Sapphire
+    SPHR = 13  # MIAX Sapphire
     XBXO = 14  # Nasdaq BX Options
     MXOP = 15  # MEMX Options
     C2OX = 16  # Cboe C2 Options
@@ -75,7 +75,7 @@ class OptionVenue(IntEnum):
 
 
 OPRA_LETTER: dict[OptionVenue, str] = {
-    OptionVenue.XASE: "A",
+    OptionVenue.AMXO: "A",
     OptionVenue.XBOX: "B",
     OptionVenue.XCBO: "C",
     OptionVenue.EMLD: "D",
@@ -87,7 +87,7 @@ OPRA_LETTER: dict[OptionVenue, str] = {
     OptionVenue.ARCO: "N",
     OptionVenue.MPRL: "P",
     OptionVenue.XNDQ: "Q",
-    OptionVenue.MXSA: "S",
+    OptionVenue.SPHR: "S",
     OptionVenue.XBXO: "T",
     OptionVenue.MXOP: "U",
     OptionVenue.C2OX: "W",

@@ -45,6 +45,10 @@ class RejectReason(IntEnum):
     """Bid above ask."""
     EXPIRY_BEFORE_TRADE_DATE = 11
     """Option expired before the trade (or snapshot) date in exchange time."""
+    MALFORMED_ROW = 12
+    """A source row could not be parsed at all (wrong number of fields, not a record)."""
+    BAD_SYMBOL = 13
+    """An option symbol that is not a valid OCC symbol."""
 
     @property
     def description(self) -> str:
@@ -65,6 +69,8 @@ _DESCRIPTIONS = {
     RejectReason.NEGATIVE_VALUE: "quote, volume, open interest or IV is negative",
     RejectReason.CROSSED_QUOTE: "bid above ask",
     RejectReason.EXPIRY_BEFORE_TRADE_DATE: "option expired before the trade date",
+    RejectReason.MALFORMED_ROW: "row could not be parsed (wrong number of fields)",
+    RejectReason.BAD_SYMBOL: "option symbol is not a valid OCC symbol",
 }
 
 
