@@ -138,8 +138,10 @@ def config_show(obj: _Ctx) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the final counts as JSON.")
 @click.pass_obj
 def replay(obj: _Ctx, files: tuple[Path, ...], speed: float, as_json: bool) -> None:
-    """Stream recorded FILES (trade CSV/Parquet, Databento TBBO, CBOE quotedata) through the
-    feed path; print rows read, accepted and rejected per reason.
+    """Stream recorded FILES through the feed path and count what was read.
+
+    FILES are option-trade CSV/Parquet (OPTIX schema or Databento TBBO) and CBOE quotedata
+    chain files; prints rows read, accepted and rejected per reason.
     """
     import time
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -114,10 +115,8 @@ def _shutdown(settings: OptixSettings, started: bool) -> None:
     """Remove the Serve application (or all of Serve and Ray, if we started Ray)."""
     if not ray.is_initialized():
         return
-    try:
+    with contextlib.suppress(ValueError):  # ValueError: it was never started
         ray.kill(ray.get_actor("optix-feed"))
-    except ValueError:
-        pass  # never started
     try:
         if started:
             serve.shutdown()

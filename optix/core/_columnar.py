@@ -105,6 +105,17 @@ class ColumnBatch:
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
 
+    @classmethod
+    def from_owned(cls, **fields: Any) -> Self:
+        """Build from freshly made arrays of the right dtypes, taking them without a copy.
+
+        For producers that allocate their columns themselves (a generator, a parser); the
+        arrays become read-only and must not be written to afterwards.
+        """
+        wrapped = {k: _Owned(v) if isinstance(v, np.ndarray) and k in cls._DTYPES else v
+                   for k, v in fields.items()}
+        return cls(**wrapped)
+
     def __len__(self) -> int:
         first = next(iter(self._DTYPES))
         return int(getattr(self, first).shape[0])
@@ -118,8 +129,8 @@ class ColumnBatch:
                 out[name] = value
         return out
 
-    def take(self, index: Int64Array | BoolArray) -> Self:
-        """Rows selected by an integer index or boolean mask, as a new batch of the same type."""
+    def take(self, index: Int64Array | BoolArray | slice) -> Self:
+        """Rows selected by an integer index, boolean mask or slice, as a new batch."""
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)

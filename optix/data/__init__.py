@@ -1,5 +1,6 @@
-"""Market data: one interface (:class:`MarketSource` yielding :class:`FeedBatch`) over the
-synthetic market, recorded files and Alpaca.
+"""Market data: one interface over the synthetic market, recorded files and Alpaca.
+
+Every source is a :class:`MarketSource` yielding :class:`FeedBatch` objects.
 
 Sources are imported from their subpackages (``optix.data.synthetic``,
 ``optix.data.replay``, ``optix.data.alpaca``) or built from settings by

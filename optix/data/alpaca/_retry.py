@@ -1,5 +1,6 @@
-"""Retrying alpaca-py calls on 429 and 5xx answers (alpaca-py's own retry waits a fixed
-3 seconds and only on 429/504).
+"""Retrying alpaca-py calls on 429 and 5xx answers.
+
+alpaca-py's own retry waits a fixed 3 seconds and only on 429/504; this one backs off.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _message(exc: APIError) -> str:
 
 def _retry_after(exc: APIError) -> float | None:
     try:
-        value = exc.response.headers.get("Retry-After")  # type: ignore[attr-defined]
+        value = exc.response.headers.get("Retry-After")
         return float(value) if value is not None else None
     except (AttributeError, TypeError, ValueError):
         return None

@@ -45,9 +45,10 @@ class AlpacaMarketData:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self._sleep = sleep
-        keys = {"api_key": config.api_key, "secret_key": config.secret_key, "raw_data": True}
-        self.options = quiet(OptionHistoricalDataClient(url_override=config.data_url, **keys))
-        self.stocks = quiet(StockHistoricalDataClient(url_override=config.data_url, **keys))
+        self.options = quiet(OptionHistoricalDataClient(
+            config.api_key, config.secret_key, raw_data=True, url_override=config.data_url))
+        self.stocks = quiet(StockHistoricalDataClient(
+            config.api_key, config.secret_key, raw_data=True, url_override=config.data_url))
         self.contracts = OptionContractsProvider(config, sleep=sleep)
 
     def _call(self, fn: Callable[[], T], what: str) -> T:

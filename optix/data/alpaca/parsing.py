@@ -120,8 +120,9 @@ def trades_batch(trades: Mapping[str, Sequence[Mapping[str, Any]]],
 
 
 def bars_frame(bars: Mapping[str, Sequence[Mapping[str, Any]]]) -> pd.DataFrame:
-    """Bars keyed by symbol as a long frame: symbol, ts (UTC), open, high, low, close,
-    volume, trades, vwap.
+    """Bars keyed by symbol as one long frame.
+
+    Columns: symbol, ts (UTC), open, high, low, close, volume, trades, vwap.
     """
     rows = [{"symbol": sym, "ts": b.get("t"), "open": _num(b.get("o")), "high": _num(b.get("h")),
              "low": _num(b.get("l")), "close": _num(b.get("c")), "volume": _num(b.get("v")),

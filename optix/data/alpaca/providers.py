@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -48,7 +49,7 @@ class OptionContractsProvider:
         for _ in range(self.max_pages):
             request = GetOptionContractsRequest(underlying_symbols=[underlying],
                                                 limit=self.page_size, page_token=token)
-            reply = call_with_retries(lambda r=request: self.client.get_option_contracts(r),
+            reply: Any = call_with_retries(partial(self.client.get_option_contracts, request),
                                       f"option contracts {underlying}", self.config.retries,
                                       self.config.backoff_s, self._sleep)
             if not isinstance(reply, dict):

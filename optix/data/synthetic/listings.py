@@ -117,7 +117,12 @@ def list_contracts(
     """
     n = len(universe)
     rank = np.arange(n)
-    sym_parts, exp_parts, k_parts, r_parts, oi_parts, w_parts = [], [], [], [], [], []
+    sym_parts: list[Int64Array] = []
+    exp_parts: list[DateArray] = []
+    k_parts: list[FloatArray] = []
+    r_parts: list[Int8Array] = []
+    oi_parts: list[FloatArray] = []
+    w_parts: list[FloatArray] = []
     monthly = standard_expiries(today, monthlies=12, quarterlies_months=0)
     for s in range(n):
         busy = rank[s] < 20
@@ -147,12 +152,12 @@ def list_contracts(
             oi_shape = np.exp(-0.5 * (m / 1.2) ** 2) * oi_term
             flow_shape = np.exp(-0.5 * (m / 0.8) ** 2) * (
                 np.exp(-t / 0.06) + 0.08)
-            for right in (1, -1):
-                skew_tilt = np.exp(-0.25 * right * m)  # more put OI below, call OI above
+            for sign in (1, -1):
+                skew_tilt = np.exp(-0.25 * sign * m)  # more put OI below, call OI above
                 sym_parts.append(np.full(strikes.size, s))
                 exp_parts.append(np.full(strikes.size, e))
                 k_parts.append(strikes)
-                r_parts.append(np.full(strikes.size, right, dtype=np.int8))
+                r_parts.append(np.full(strikes.size, sign, dtype=np.int8))
                 oi_parts.append(oi_shape * skew_tilt)
                 w_parts.append(flow_shape * skew_tilt)
     sym = np.concatenate(sym_parts).astype(np.int64)
@@ -171,10 +176,10 @@ def list_contracts(
     oi_sum = np.bincount(sym, weights=oi_shape, minlength=n)
     oi_total = 60.0 * trades_per_day * universe.activity  # OI ~ 60 days of prints
     oi = oi_shape / oi_sum[sym] * oi_total[sym]
-    oi = np.maximum(np.round(oi), np.ceil(4.0 * expected + 10.0)).astype(np.int64)
+    oi_count = np.maximum(np.round(oi), np.ceil(4.0 * expected + 10.0)).astype(np.int64)
     avg_volume = expected * rng.lognormal(0.0, 0.2, sym.size)
     return Listings(
         sym=sym, first=first, stop=stop, expiry=expiry, expiry_ns=_expiry_ns(expiry),
-        strike=strike, right=right, open_interest=oi, avg_volume=avg_volume,
+        strike=strike, right=right, open_interest=oi_count, avg_volume=avg_volume,
         flow_share=share, expected_volume=expected,
     )

@@ -14,7 +14,6 @@ from optix.core import (
     OptionTradeBatch,
     Right,
 )
-from optix.core._columnar import _Owned
 from optix.core.arrays import FloatArray, Int64Array
 from optix.core.occ import format_occ
 from optix.data.calendar import last_session, next_sessions, session
@@ -132,11 +131,11 @@ class _Day:
 
     def reference(self) -> ContractReference:
         lst = self.ctx.listings
-        return ContractReference(
-            as_of_ns=self.session.open_ns, underlying=_Owned(self.tickers[lst.sym]),
-            expiry=_Owned(lst.expiry.copy()), strike=_Owned(lst.strike.copy()),
-            right=_Owned(lst.right.copy()), open_interest=_Owned(lst.open_interest.copy()),
-            avg_volume=_Owned(np.round(lst.avg_volume, 2)),
+        return ContractReference.from_owned(
+            as_of_ns=self.session.open_ns, underlying=(self.tickers[lst.sym]),
+            expiry=(lst.expiry.copy()), strike=(lst.strike.copy()),
+            right=(lst.right.copy()), open_interest=(lst.open_interest.copy()),
+            avg_volume=(np.round(lst.avg_volume, 2)),
         )
 
     def run(self, offset: int, seq_opt: int, seq_eq: int) -> Iterator[FeedBatch]:
@@ -232,23 +231,23 @@ class _Day:
         seq = np.arange(self.seq_opt, self.seq_opt + n, dtype=np.int64)
         self.seq_opt += n
         sym = lst.sym[rows.contract]
-        return OptionTradeBatch(
-            ts_ns=_Owned(rows.ts), seq=_Owned(seq), underlying=_Owned(self.tickers[sym]),
-            expiry=_Owned(lst.expiry[rows.contract]), strike=_Owned(lst.strike[rows.contract]),
-            right=_Owned(lst.right[rows.contract]), price=_Owned(rows.price),
-            size=_Owned(rows.size), venue=_Owned(rows.venue), bid=_Owned(rows.bid),
-            ask=_Owned(rows.ask), conditions=_Owned(rows.cond),
+        return OptionTradeBatch.from_owned(
+            ts_ns=(rows.ts), seq=(seq), underlying=(self.tickers[sym]),
+            expiry=(lst.expiry[rows.contract]), strike=(lst.strike[rows.contract]),
+            right=(lst.right[rows.contract]), price=(rows.price),
+            size=(rows.size), venue=(rows.venue), bid=(rows.bid),
+            ask=(rows.ask), conditions=(rows.cond),
         )
 
     def _equity_batch(self, rows: EquityRows) -> EquityPrintBatch:
         n = len(rows)
         seq = np.arange(self.seq_eq, self.seq_eq + n, dtype=np.int64)
         self.seq_eq += n
-        return EquityPrintBatch(
-            ts_ns=_Owned(rows.ts), exec_ts_ns=_Owned(rows.exec_ts), seq=_Owned(seq),
-            symbol=_Owned(self.tickers[rows.sym]), price=_Owned(rows.price),
-            size=_Owned(rows.size), venue=_Owned(rows.venue), bid=_Owned(rows.bid),
-            ask=_Owned(rows.ask), conditions=_Owned(rows.cond),
+        return EquityPrintBatch.from_owned(
+            ts_ns=(rows.ts), exec_ts_ns=(rows.exec_ts), seq=(seq),
+            symbol=(self.tickers[rows.sym]), price=(rows.price),
+            size=(rows.size), venue=(rows.venue), bid=(rows.bid),
+            ask=(rows.ask), conditions=(rows.cond),
         )
 
     def _occ(self, contract: int) -> str:
@@ -308,14 +307,14 @@ class _Day:
                 continue
             q = self.ctx.quote(idx, at_ns, block)
             spot: FloatArray = block.spot[s, -1:]
-            out.append(ChainSnapshot(
+            out.append(ChainSnapshot.from_owned(
                 underlying=str(self.tickers[s]), spot=round(float(spot[0]), 2), as_of_ns=at_ns,
-                root=_Owned(np.full(idx.size, self.tickers[s])), expiry=_Owned(lst.expiry[idx]),
-                strike=_Owned(lst.strike[idx]), right=_Owned(lst.right[idx]),
-                bid=_Owned(q.bid), ask=_Owned(q.ask),
-                last=_Owned(np.round(self.last_price[idx], 4)),
-                volume=_Owned(self.volume[idx].copy()),
-                open_interest=_Owned(lst.open_interest[idx].copy()),
-                iv=_Owned(np.round(q.iv, 6)),
+                root=(np.full(idx.size, self.tickers[s])), expiry=(lst.expiry[idx]),
+                strike=(lst.strike[idx]), right=(lst.right[idx]),
+                bid=(q.bid), ask=(q.ask),
+                last=(np.round(self.last_price[idx], 4)),
+                volume=(self.volume[idx].copy()),
+                open_interest=(lst.open_interest[idx].copy()),
+                iv=(np.round(q.iv, 6)),
             ))
         return tuple(out)

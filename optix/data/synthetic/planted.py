@@ -93,7 +93,7 @@ class Planter:
         rng = self.rng
         n_decoy = round(count * decoy_share)
         recipes = self._draw(TRUE_EVENTS, count - n_decoy) + self._draw(DECOYS, n_decoy)
-        rng.shuffle(recipes)  # type: ignore[arg-type]
+        rng.shuffle(recipes)
         sess = self.ctx.session
         q_open = self.ctx.quote(np.arange(len(self.ctx.listings)), sess.open_ns, open_block)
         weights = self.ctx.universe.activity**0.5
@@ -221,7 +221,8 @@ class Planter:
     def _volume_bound(self, fam: EventKind, theo: float) -> int:
         """Generous bound on the contracts an event prints (price may halve by then)."""
         r = self.rules
-        per = {K.SWEEP: 5 * 3.0 * r.sweep_min_leg_premium, K.SPLIT: 5 * 3.0 * r.sweep_min_leg_premium,
+        leg = 5 * 3.0 * r.sweep_min_leg_premium
+        per = {K.SWEEP: leg, K.SPLIT: leg,
                K.BLOCK: 6.0 * r.block_min_premium,
                K.REPEATED_HITS: 8 * r.sweep_min_leg_premium}.get(fam, r.block_min_premium)
         return int(np.ceil(2.0 * per / (max(theo, 0.01) * 100.0))) + r.block_min_size
@@ -417,8 +418,8 @@ class Planter:
                     bid[0], ask[0] = price[0], price[0] + q.tick[0]
             ev.miss = f"{r.block_min_size - 1} contracts < {r.block_min_size}"
         else:
-            need = r.block_min_premium * rng.uniform(1.05, 5.0) / (price * 100.0)
-            size = np.maximum(np.ceil(need), r.block_min_size * rng.uniform(1.0, 3.0))
+            needed = r.block_min_premium * rng.uniform(1.05, 5.0) / (price * 100.0)
+            size = np.maximum(np.ceil(needed), r.block_min_size * rng.uniform(1.0, 3.0))
         venue = np.array([rng.choice(_VENUES)])
         cond = np.array([int(Condition.AUCTION) if rng.random() < 0.3 else 0])
         return self._rows(ev, c, ts, price, size.astype(np.int64), venue, bid, ask,
@@ -566,8 +567,9 @@ def _empty_equities() -> EquityRows:
 
 def exclude_background(background: OptionRows, planted: OptionRows,
                        margin_ns: int) -> BoolArray:
-    """Mask of background rows to keep: none on a planted contract within ``margin_ns`` of
-    its planted prints (background rows sorted by time).
+    """Mask of background rows to keep (background rows sorted by time).
+
+    No background print stays on a planted contract within ``margin_ns`` of its prints.
     """
     keep = np.ones(len(background), dtype=bool)
     if len(planted) == 0:

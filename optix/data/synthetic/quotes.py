@@ -36,8 +36,10 @@ def implied_vol(
 
 
 def tick_size(price: FloatArray, penny: BoolArray) -> FloatArray:
-    """Minimum quoting increment: pennies under $3 (nickels above) for Penny Program
-    classes, nickels under $3 (dimes above) for the rest.
+    """Minimum quoting increment of each option.
+
+    Pennies under $3 (nickels above) for Penny Program classes, nickels under $3 (dimes
+    above) for the rest.
     """
     return np.where(penny, np.where(price < 3.0, 0.01, 0.05),
                     np.where(price < 3.0, 0.05, 0.10))
@@ -75,4 +77,5 @@ def quote(
     bid = np.floor((theo - 0.5 * width) / tick + 1e-9) * tick
     bid = np.maximum(bid, 0.0)
     ask = np.maximum(bid + width, tick)
-    return Quotes(theo=theo, iv=iv, bid=np.round(bid, 2), ask=np.round(ask, 2), tick=tick)
+    return Quotes(theo=theo, iv=iv, bid=np.round(bid, 2).astype(np.float64),
+                  ask=np.round(ask, 2).astype(np.float64), tick=tick)

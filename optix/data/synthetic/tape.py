@@ -117,7 +117,7 @@ def sorted_times(rng: np.random.Generator, n: int, t0: int, t1: int) -> Int64Arr
     """``n`` uniform times in ``[t0, t1)``, already sorted (exponential spacings, no sort)."""
     gaps = rng.standard_exponential(n + 1)
     cum = np.cumsum(gaps)
-    return (t0 + (cum[:-1] / cum[-1]) * (t1 - t0)).astype(np.int64)
+    return np.asarray(t0 + (cum[:-1] / cum[-1]) * (t1 - t0), dtype=np.int64)
 
 
 def background_options(ctx: DayContext, block: PathBlock, t0: int, t1: int, expected: float,
@@ -147,7 +147,7 @@ def background_options(ctx: DayContext, block: PathBlock, t0: int, t1: int, expe
     )
     below = np.where(q.bid - tick > 0, q.bid - tick, q.bid)
     price = np.choose(place, [below, q.bid, inside, q.ask, q.ask + tick])
-    price = np.round(np.where(price > 0, price, q.ask), 4)
+    price = np.round(np.where(price > 0, price, q.ask), 4).astype(np.float64)
     size = np.floor(np.exp(rng.normal(0.4, 1.2, n))).astype(np.int64) + 1
     cap = np.floor((rules.background_max_premium - 0.01) / (price * 100.0)).astype(np.int64)
     size = np.minimum(size, cap)
