@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -16,7 +17,14 @@ _NS = 1_000_000_000
 
 @lru_cache(maxsize=1)
 def _calendar() -> xcals.ExchangeCalendar:
-    return xcals.get_calendar("XNYS", start="2000-01-01", end="2100-01-01")
+    with warnings.catch_warnings():
+        # exchange_calendars 4.x reads Series.values on tz-aware data, which pandas 3.1
+        # deprecates; the values it reads are correct (UTC), so the warning is noise here.
+        warnings.simplefilter("ignore", category=FutureWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        if hasattr(pd.errors, "Pandas4Warning"):
+            warnings.simplefilter("ignore", category=pd.errors.Pandas4Warning)
+        return xcals.get_calendar("XNYS", start="2000-01-01", end="2100-01-01")
 
 
 class Session:

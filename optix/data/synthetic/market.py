@@ -123,6 +123,8 @@ class _Day:
         self.sampler = AliasSampler(weights)
         self.eq_symbols = AliasSampler(uni.activity**0.6)
         self.volume = np.zeros(len(listings), dtype=np.int64)
+        self.bg_volume = np.zeros(len(listings), dtype=np.int64)
+        self.bg_limit = listings.open_interest // 2
         self.pending_volume: list[tuple[Int64Array, Int64Array]] = []
         self.last_price = np.zeros(len(listings))
         self.seq_opt = self.seq_eq = 0
@@ -198,7 +200,7 @@ class _Day:
                                 self.sampler)
         rendered: Rendered = self.planter.render(self.planter.due(t0, t1), block)
         planted = rendered.options
-        keep = exclude_background(bg, planted, _EXCLUSION_NS)
+        keep = exclude_background(bg, planted, _EXCLUSION_NS) & self._under_oi(bg)
         rows = OptionRows.concat([bg.take(keep) if not keep.all() else bg, planted])
         order = np.argsort(rows.ts, kind="stable")  # two sorted runs: a merge
         rows = rows.take(order)
@@ -216,6 +218,18 @@ class _Day:
         self.market.count("option_trade", len(options))
         self.market.count("equity_print", len(equities))
         return options, equities, labels
+
+    def _under_oi(self, bg: OptionRows) -> np.ndarray:
+        """Keep background day volume of every contract at most half its open interest.
+
+        Planted prints add at most a third (see the planter), so only planted
+        unusual-volume bursts ever take a contract's volume above its open interest.
+        """
+        np.add.at(self.bg_volume, bg.contract, bg.size)
+        over = self.bg_volume[bg.contract] > self.bg_limit[bg.contract]
+        if over.any():
+            np.subtract.at(self.bg_volume, bg.contract[over], bg.size[over])
+        return ~over
 
     def _flush_volume(self) -> None:
         if self.pending_volume:

@@ -129,7 +129,9 @@ class Planter:
         rng, uni, rules = self.rng, self.ctx.universe, self.rules
         if recipe.family is K.DARK_POOL:
             eligible = np.ones(len(uni), dtype=bool)
-            if recipe.variant == "shares":  # 9,999 shares must still clear the notional
+            if recipe.variant in ("shares", "notional"):
+                # 9,999 shares must still clear the notional; and a notional $1 under the
+                # line on the minimum share count needs a price above notional / shares
                 eligible = uni.spot > 1.2 * rules.dark_min_notional / (rules.dark_min_shares - 1)
             if not eligible.any():
                 return None
@@ -153,6 +155,9 @@ class Planter:
         theo = q_open.theo[idx]
         ok = (theo >= lo) & (theo <= hi) & ~self.used[idx] & ~self.reserved[idx]
         ok &= q_open.bid[idx] > 0
+        # at least a week to expiry: a short-dated option's price can collapse within the
+        # day, and the sizes needed to reach a premium line would then swamp open interest
+        ok &= lst.expiry_ns[idx] - self.ctx.session.open_ns > 7 * 86_400 * _S
         return idx[ok]
 
     def _pick(self, cands: Int64Array) -> int:
@@ -225,7 +230,7 @@ class Planter:
         per = {K.SWEEP: leg, K.SPLIT: leg,
                K.BLOCK: 6.0 * r.block_min_premium,
                K.REPEATED_HITS: 8 * r.sweep_min_leg_premium}.get(fam, r.block_min_premium)
-        return int(np.ceil(2.0 * per / (max(theo, 0.01) * 100.0))) + r.block_min_size
+        return int(np.ceil(4.0 * per / (max(theo, 0.01) * 100.0))) + r.block_min_size
 
     def _ensure_oi(self, contract: int, volume: int) -> None:
         """Give ``contract`` open interest comfortably above the volume planted on it."""
