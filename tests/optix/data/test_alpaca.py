@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import threading
+import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -17,7 +18,7 @@ SNAP = {"latestQuote": {"bp": 1.0, "ap": 1.1}, "latestTrade": {"p": 1.05},
 
 
 class StandIn(BaseHTTPRequestHandler):
-    calls: list[str] = []
+    calls: typing.ClassVar[list[str]] = []
     fail_bars = 1
 
     def log_message(self, *args):  # keep test output clean
@@ -33,7 +34,7 @@ class StandIn(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         url = urlparse(self.path)
         q = parse_qs(url.query)
         type(self).calls.append(url.path + ("?page" if "page_token" in q else ""))
