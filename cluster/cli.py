@@ -148,7 +148,7 @@ def replay(obj: _Ctx, files: tuple[Path, ...], speed: float, as_json: bool) -> N
     from optix.data import DataError, pace
     from optix.data.replay import ReplaySource
 
-    obj.settings()
+    obj.settings()  # logging and secret redaction, as for every command
     if speed < 0:
         raise click.BadParameter("must be >= 0", param_hint="--speed")
     try:

@@ -96,11 +96,12 @@ def bsm_price_unchecked(
     (call) / -1.0 (put). About twice as fast as :func:`bsm_price`.
     """
     sd = sigma * np.sqrt(T)
-    df_q = np.exp(-q * T)
-    d1 = np.log(S * df_q / (K * np.exp(-r * T))) / sd
+    fwd_s = S * np.exp(-q * T)  # spot and strike, both discounted to today
+    pv_k = K * np.exp(-r * T)
+    d1 = np.log(fwd_s / pv_k) / sd
     d1 += 0.5 * sd
     d2 = d1 - sd
-    price = S * df_q * ndtr(sign * d1)
-    price -= K * np.exp(-r * T) * ndtr(sign * d2)
+    price = fwd_s * ndtr(sign * d1)
+    price -= pv_k * ndtr(sign * d2)
     price *= sign
     return np.asarray(np.maximum(price, 0.0), dtype=np.float64)

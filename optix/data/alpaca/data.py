@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from alpaca.data.enums import OptionsFeed
@@ -89,16 +89,19 @@ class AlpacaMarketData:
                     end: dt.datetime | None = None,
                     timeframe: TimeFrame = TimeFrame.Minute) -> pd.DataFrame:
         """Option bars as a long frame (see :func:`~optix.data.alpaca.parsing.bars_frame`)."""
-        raw = self._call(lambda: self.options.get_option_bars(OptionBarsRequest(
-            symbol_or_symbols=list(symbols), start=start, end=end, timeframe=timeframe)),
-            "option bars")
-        return bars_frame(raw)
+        return self._bars(self.options.get_option_bars, OptionBarsRequest, "option bars",
+                          symbols, start, end, timeframe)
 
     def stock_bars(self, symbols: Sequence[str], start: dt.datetime,
                    end: dt.datetime | None = None,
                    timeframe: TimeFrame = TimeFrame.Minute) -> pd.DataFrame:
         """Stock bars as a long frame."""
-        raw = self._call(lambda: self.stocks.get_stock_bars(StockBarsRequest(
-            symbol_or_symbols=list(symbols), start=start, end=end, timeframe=timeframe)),
-            "stock bars")
-        return bars_frame(raw)
+        return self._bars(self.stocks.get_stock_bars, StockBarsRequest, "stock bars",
+                          symbols, start, end, timeframe)
+
+    def _bars(self, fetch: Callable[[Any], Any], request: Callable[..., Any], what: str,
+              symbols: Sequence[str], start: dt.datetime, end: dt.datetime | None,
+              timeframe: TimeFrame) -> pd.DataFrame:
+        params = request(symbol_or_symbols=list(symbols), start=start, end=end,
+                         timeframe=timeframe)
+        return bars_frame(self._call(lambda: fetch(params), what))

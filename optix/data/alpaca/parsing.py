@@ -63,29 +63,23 @@ def chain_from_snapshots(underlying: str, spot: float, as_of_ns: int,
     symbols that are not OCC get a NaN strike (rejected as a NaN field).
     """
     symbols = list(snapshots)
-    parsed = parse_occ_array(np.array(symbols, dtype=str)) if symbols else None
+    parsed = parse_occ_array(np.array(symbols, dtype=str))
     oi = open_interest or {}
-
-    def quote(s: Mapping[str, Any], key: str) -> float:
-        return _num((s.get("latestQuote") or {}).get(key))
-
-    def greek(s: Mapping[str, Any], key: str) -> float:
-        return _num((s.get("greeks") or {}).get(key))
-
     snaps = [snapshots[s] for s in symbols]
+
+    def field(group: str, key: str) -> list[float]:
+        return [_num((s.get(group) or {}).get(key)) for s in snaps]
+
     return ChainSnapshot.from_columns(
-        underlying=underlying, spot=spot, as_of_ns=as_of_ns,
-        root=parsed.root if parsed is not None else [],
-        expiry=parsed.expiry if parsed is not None else [],
-        strike=np.where(parsed.valid, parsed.strike, np.nan) if parsed is not None else [],
-        right=parsed.right if parsed is not None else [],
-        bid=[quote(s, "bp") for s in snaps], ask=[quote(s, "ap") for s in snaps],
+        underlying=underlying, spot=spot, as_of_ns=as_of_ns, root=parsed.root,
+        expiry=parsed.expiry, strike=np.where(parsed.valid, parsed.strike, np.nan),
+        right=parsed.right, bid=field("latestQuote", "bp"), ask=field("latestQuote", "ap"),
         last=[_num((s.get("latestTrade") or {}).get("p", 0.0)) for s in snaps],
         volume=[_int((s.get("dailyBar") or {}).get("v", 0)) for s in snaps],
         open_interest=[oi.get(sym, -1) for sym in symbols],
         iv=[_num(s.get("impliedVolatility")) for s in snaps],
-        delta=[greek(s, "delta") for s in snaps], gamma=[greek(s, "gamma") for s in snaps],
-        vega=[greek(s, "vega") for s in snaps], theta=[greek(s, "theta") for s in snaps],
+        delta=field("greeks", "delta"), gamma=field("greeks", "gamma"),
+        vega=field("greeks", "vega"), theta=field("greeks", "theta"),
     )
 
 
@@ -111,7 +105,7 @@ def trades_batch(trades: Mapping[str, Sequence[Mapping[str, Any]]],
     order = np.argsort(ts_ns, kind="stable")
     underlying = np.array([underlying_of_root(str(r)) for r in parsed.root], dtype=str)
     return OptionTradeBatch.from_columns(
-        ts_ns=ts_ns[order], seq=np.arange(first_seq, first_seq + n)[: n],
+        ts_ns=ts_ns[order], seq=np.arange(first_seq, first_seq + n),
         underlying=underlying[order], expiry=parsed.expiry[order],
         strike=np.where(parsed.valid, parsed.strike, np.nan)[order], right=parsed.right[order],
         price=np.asarray(price)[order], size=np.asarray(size, dtype=np.int64)[order],

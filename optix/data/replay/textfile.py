@@ -13,7 +13,7 @@ _CHUNK = 1 << 20
 
 
 def check_utf8(path: Path) -> int:
-    """Verify the file is UTF-8 (a BOM is allowed) and return its number of lines.
+    """Verify the file is UTF-8 (a BOM is allowed) and return its number of newlines.
 
     Raises
     ------
@@ -39,18 +39,20 @@ def check_utf8(path: Path) -> int:
     return lines
 
 
-def last_line(path: Path) -> tuple[int, str, bool]:
-    """``(line_number, text, ends_with_newline)`` of the file's last non-empty line."""
+def last_line(path: Path, newlines: int) -> tuple[int, str, bool]:
+    """``(line_number, text, ends_with_newline)`` of the file's last non-empty line.
+
+    ``newlines`` is the file's count of newline bytes (what :func:`check_utf8` returns), so
+    only the tail is read here.
+    """
     with path.open("rb") as fh:
         fh.seek(0, 2)
         size = fh.tell()
         fh.seek(max(0, size - 65536))
         tail = fh.read()
-    with path.open("rb") as fh:
-        total = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(_CHUNK), b""))
     ends_nl = tail.endswith(b"\n")
     stripped = tail.rstrip(b"\r\n")
     trailing = tail[len(stripped):].count(b"\n")
     text = stripped.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
-    line = total - trailing + 1
+    line = newlines - trailing + 1
     return line, text, ends_nl

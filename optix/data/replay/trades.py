@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from optix.core import OptionTradeBatch, RejectReason, parse_occ_array
-from optix.core._columnar import INT_MISSING
+from optix.core._columnar import INT_MISSING, coerce_int
 from optix.data.errors import DataFileError, SchemaError, TruncatedFileError
 from optix.data.feed import Rejection, SourceStats
 from optix.data.replay.parsing import (
@@ -124,14 +124,14 @@ class TradeFileReader:
 
     # ------------------------------------------------------------------ formats
     def _csv(self) -> Iterator[OptionTradeBatch]:
-        check_utf8(self.path)
+        newlines = check_utf8(self.path)
         with self.path.open("r", encoding="utf-8-sig") as fh:
             header = fh.readline().rstrip("\r\n")
         if not header:
             raise SchemaError(self.path, "empty file: no header row", 1)
         columns = [c.strip().strip('"') for c in header.split(",")]
         dialect = _dialect(columns, self.path)
-        line, text, ends_nl = last_line(self.path)
+        line, text, ends_nl = last_line(self.path, newlines)
         if not ends_nl and line > 1 and len(text.split(",")) < len(columns):
             raise TruncatedFileError(
                 self.path, f"file ends mid-row: last line has {len(text.split(','))} of "
@@ -267,8 +267,4 @@ def _ints(values: pd.Series) -> np.ndarray:
     """int64 with ``INT_MISSING`` for anything that is not a whole number."""
     if pd.api.types.is_integer_dtype(values.dtype):
         return values.to_numpy(dtype=np.int64, na_value=INT_MISSING)
-    f = _floats(values)
-    ok = np.isfinite(f) & (f == np.round(f)) & (np.abs(f) < 2.0**63)
-    out = np.full(f.shape, INT_MISSING, dtype=np.int64)
-    out[ok] = f[ok].astype(np.int64)
-    return out
+    return coerce_int(_floats(values))

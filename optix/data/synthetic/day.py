@@ -37,8 +37,6 @@ class DayContext:
     session : Session
     universe : Universe
     listings : Listings
-    long_vol : ndarray
-        Long-run vol per symbol (the surface's far end).
     penny : ndarray of bool
         Symbols in the Penny Interval Program (penny quoting under $3).
     rel_spread : ndarray

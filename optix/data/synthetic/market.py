@@ -74,32 +74,23 @@ class SyntheticMarket(MarketSource):
         """Generate the configured sessions (regenerating and skipping to ``start_offset``)."""
         cfg = self.config
         paths = PricePaths(self.universe, np.random.default_rng([cfg.seed, 2]), rate=cfg.rate)
-        offset = 0
-        seq_opt = seq_eq = 0
-        next_event_id = 0
+        offset = seq_opt = seq_eq = next_event_id = 0
         for day_index, date in enumerate(self.sessions):
             if day_index:
                 paths.gap()
-            day = _Day(self, date, day_index, paths, next_event_id)
-            next_event_id = day.planter.next_id
-            for batch in day.run(offset, seq_opt, seq_eq):
-                seq_opt = day.seq_opt
-                seq_eq = day.seq_eq
+            day = _Day(self, date, day_index, paths, next_event_id, seq_opt, seq_eq)
+            for batch in day.run(offset):
                 if batch.offset >= start_offset:
                     yield batch
                 offset = batch.offset + 1
-            seq_opt, seq_eq = day.seq_opt, day.seq_eq
-
-    def count(self, kind: str, n: int) -> None:
-        """Count ``n`` generated-and-accepted rows of ``kind`` in :attr:`stats`."""
-        self.stats.count(kind, n, n)
+            seq_opt, seq_eq, next_event_id = day.seq_opt, day.seq_eq, day.planter.next_id
 
 
 class _Day:
     """One session of the synthetic market."""
 
     def __init__(self, market: SyntheticMarket, date: dt.date, day_index: int,
-                 paths: PricePaths, first_event_id: int) -> None:
+                 paths: PricePaths, first_event_id: int, seq_opt: int, seq_eq: int) -> None:
         cfg = market.config
         self.market = market
         self.cfg = cfg
@@ -127,22 +118,21 @@ class _Day:
         self.bg_limit = listings.open_interest // 2
         self.pending_volume: list[tuple[Int64Array, Int64Array]] = []
         self.last_price = np.zeros(len(listings))
-        self.seq_opt = self.seq_eq = 0
+        self.seq_opt, self.seq_eq = seq_opt, seq_eq
         self.tickers = uni.ticker
         self.occ_cache: dict[int, str] = {}
 
     def reference(self) -> ContractReference:
         lst = self.ctx.listings
         return ContractReference.from_owned(
-            as_of_ns=self.session.open_ns, underlying=(self.tickers[lst.sym]),
-            expiry=(lst.expiry.copy()), strike=(lst.strike.copy()),
-            right=(lst.right.copy()), open_interest=(lst.open_interest.copy()),
-            avg_volume=(np.round(lst.avg_volume, 2)),
+            as_of_ns=self.session.open_ns, underlying=self.tickers[lst.sym],
+            expiry=lst.expiry.copy(), strike=lst.strike.copy(),
+            right=lst.right.copy(), open_interest=lst.open_interest.copy(),
+            avg_volume=np.round(lst.avg_volume, 2),
         )
 
-    def run(self, offset: int, seq_opt: int, seq_eq: int) -> Iterator[FeedBatch]:
+    def run(self, offset: int) -> Iterator[FeedBatch]:
         cfg, sess = self.cfg, self.session
-        self.seq_opt, self.seq_eq = seq_opt, seq_eq
         reference: ContractReference | None = self.reference()
         chain_next = sess.open_ns if cfg.chain_every_s is not None else None
         batch_ns = int(cfg.batch_seconds * _S)
@@ -154,10 +144,9 @@ class _Day:
             chains: tuple[ChainSnapshot, ...] = ()
             if chain_next is not None and chain_next < b1:
                 chains = self._chains(b1, block)
-                chain_next += int(cfg.chain_every_s or 0) * _S
-                while chain_next < b1:
-                    chain_next += int(cfg.chain_every_s or 0) * _S
-            cuts = [*list(range(t, b1, batch_ns)), b1]
+                every = int((cfg.chain_every_s or 0) * _S)
+                chain_next += ((b1 - chain_next) // every + 1) * every
+            cuts = [*range(t, b1, batch_ns), b1]
             o_cut = np.searchsorted(options.ts_ns, cuts)
             e_cut = np.searchsorted(equities.ts_ns, cuts)
             o_cut[-1], e_cut[-1] = len(options), len(equities)  # nothing is left behind
@@ -169,13 +158,12 @@ class _Day:
                     trades=options.take(slice(o_cut[i], o_cut[i + 1])),
                     equities=equities.take(slice(e_cut[i], e_cut[i + 1])),
                     chains=chains if last else (),
-                    reference=reference if i == 0 else None,
+                    reference=reference,
                     labels=tuple(lb for lb in labels if start <= lb.end_ns < end
                                  or (last and lb.end_ns >= end)),
                 )
                 offset += 1
-                if i == 0:
-                    reference = None
+                reference = None  # once, with the day's first batch
             t = b1
 
     def _path_block(self, t0: int, t1: int) -> PathBlock:
@@ -215,8 +203,8 @@ class _Day:
             self.pending_volume.append((rows.contract, rows.size))
             self.last_price[rows.contract] = rows.price
         labels = self._labels(rows, options.seq, eq, equities.seq, rendered)
-        self.market.count("option_trade", len(options))
-        self.market.count("equity_print", len(equities))
+        self.market.stats.count("option_trade", len(options), len(options))
+        self.market.stats.count("equity_print", len(equities), len(equities))
         return options, equities, labels
 
     def _under_oi(self, bg: OptionRows) -> np.ndarray:
@@ -246,11 +234,11 @@ class _Day:
         self.seq_opt += n
         sym = lst.sym[rows.contract]
         return OptionTradeBatch.from_owned(
-            ts_ns=(rows.ts), seq=(seq), underlying=(self.tickers[sym]),
-            expiry=(lst.expiry[rows.contract]), strike=(lst.strike[rows.contract]),
-            right=(lst.right[rows.contract]), price=(rows.price),
-            size=(rows.size), venue=(rows.venue), bid=(rows.bid),
-            ask=(rows.ask), conditions=(rows.cond),
+            ts_ns=rows.ts, seq=seq, underlying=self.tickers[sym],
+            expiry=lst.expiry[rows.contract], strike=lst.strike[rows.contract],
+            right=lst.right[rows.contract], price=rows.price,
+            size=rows.size, venue=rows.venue, bid=rows.bid,
+            ask=rows.ask, conditions=rows.cond,
         )
 
     def _equity_batch(self, rows: EquityRows) -> EquityPrintBatch:
@@ -258,10 +246,10 @@ class _Day:
         seq = np.arange(self.seq_eq, self.seq_eq + n, dtype=np.int64)
         self.seq_eq += n
         return EquityPrintBatch.from_owned(
-            ts_ns=(rows.ts), exec_ts_ns=(rows.exec_ts), seq=(seq),
-            symbol=(self.tickers[rows.sym]), price=(rows.price),
-            size=(rows.size), venue=(rows.venue), bid=(rows.bid),
-            ask=(rows.ask), conditions=(rows.cond),
+            ts_ns=rows.ts, exec_ts_ns=rows.exec_ts, seq=seq,
+            symbol=self.tickers[rows.sym], price=rows.price,
+            size=rows.size, venue=rows.venue, bid=rows.bid,
+            ask=rows.ask, conditions=rows.cond,
         )
 
     def _occ(self, contract: int) -> str:
@@ -275,39 +263,35 @@ class _Day:
     def _labels(self, rows: OptionRows, seq: Int64Array, eq: EquityRows, eq_seq: Int64Array,
                 rendered: Rendered) -> list[Label]:
         labels: list[Label] = []
-        by_id = self.planter.by_id
-        planted = np.flatnonzero(rows.group >= 0)
-        groups: dict[int, list[int]] = {}
-        for i in planted:
-            groups.setdefault(int(rows.group[i]), []).append(int(i))
-        for i in np.flatnonzero(eq.group >= 0):
-            groups.setdefault(int(eq.group[i]), []).append(-1 - int(i))
-        for gid, idx in sorted(groups.items()):
-            ev = by_id[gid]
-            if idx[0] >= 0:
-                ii = np.array(idx)
-                contract = int(rows.contract[ii[0]])
-                premium = float((rows.price[ii] * rows.size[ii] * 100.0).sum())
-                labels.append(Label(
-                    event_id=gid, kind=ev.recipe.kind,
-                    decoy_of=ev.recipe.family if ev.recipe.is_decoy else None, miss=ev.miss,
-                    underlying=str(self.tickers[ev.sym]), contract=self._occ(contract),
-                    stream="option", seqs=tuple(int(s) for s in seq[ii]),
-                    start_ns=int(rows.ts[ii].min()), end_ns=int(rows.ts[ii].max()),
-                    premium=round(premium, 2), size=int(rows.size[ii].sum()),
-                    venues=int(np.unique(rows.venue[ii]).size), side=rendered.side[gid],
-                ))
-            else:
-                j = -1 - idx[0]
-                labels.append(Label(
-                    event_id=gid, kind=ev.recipe.kind,
-                    decoy_of=ev.recipe.family if ev.recipe.is_decoy else None, miss=ev.miss,
-                    underlying=str(self.tickers[ev.sym]), contract=str(self.tickers[ev.sym]),
-                    stream="equity", seqs=(int(eq_seq[j]),), start_ns=int(eq.ts[j]),
-                    end_ns=int(eq.ts[j]), premium=round(float(eq.price[j] * eq.size[j]), 2),
-                    size=int(eq.size[j]), venues=1, side=0,
-                ))
+        planted = np.flatnonzero(rows.group >= 0)  # a handful of rows per block
+        planted = planted[np.argsort(rows.group[planted], kind="stable")]
+        gids, starts = np.unique(rows.group[planted], return_index=True)
+        groups = np.split(planted, starts[1:]) if planted.size else []
+        for gid, ii in zip(gids, groups, strict=True):
+            labels.append(self._label(
+                int(gid), stream="option", contract=self._occ(int(rows.contract[ii[0]])),
+                seqs=seq[ii], ts=rows.ts[ii], premium=float(rows.premium(ii).sum()),
+                size=int(rows.size[ii].sum()), venues=int(np.unique(rows.venue[ii]).size),
+                side=rendered.side[int(gid)]))
+        for j in np.flatnonzero(eq.group >= 0):
+            gid = int(eq.group[j])
+            labels.append(self._label(
+                gid, stream="equity", contract=str(self.tickers[eq.sym[j]]),
+                seqs=eq_seq[j:j + 1], ts=eq.ts[j:j + 1],
+                premium=float(eq.price[j] * eq.size[j]), size=int(eq.size[j]), venues=1,
+                side=rendered.side[gid]))
         return labels
+
+    def _label(self, gid: int, *, stream: str, contract: str, seqs: Int64Array,
+               ts: Int64Array, premium: float, size: int, venues: int, side: int) -> Label:
+        ev = self.planter.by_id[gid]
+        return Label(
+            event_id=gid, kind=ev.recipe.kind,
+            decoy_of=ev.recipe.family if ev.recipe.is_decoy else None, miss=ev.miss,
+            underlying=str(self.tickers[ev.sym]), contract=contract, stream=stream,
+            seqs=tuple(int(s) for s in seqs), start_ns=int(ts.min()), end_ns=int(ts.max()),
+            premium=round(premium, 2), size=size, venues=venues, side=side,
+        )
 
     def _chains(self, at_ns: int, block: PathBlock) -> tuple[ChainSnapshot, ...]:
         lst = self.ctx.listings
@@ -323,12 +307,12 @@ class _Day:
             spot: FloatArray = block.spot[s, -1:]
             out.append(ChainSnapshot.from_owned(
                 underlying=str(self.tickers[s]), spot=round(float(spot[0]), 2), as_of_ns=at_ns,
-                root=(np.full(idx.size, self.tickers[s])), expiry=(lst.expiry[idx]),
-                strike=(lst.strike[idx]), right=(lst.right[idx]),
-                bid=(q.bid), ask=(q.ask),
-                last=(np.round(self.last_price[idx], 4)),
-                volume=(self.volume[idx].copy()),
-                open_interest=(lst.open_interest[idx].copy()),
-                iv=(np.round(q.iv, 6)),
+                root=np.full(idx.size, self.tickers[s]), expiry=lst.expiry[idx],
+                strike=lst.strike[idx], right=lst.right[idx],
+                bid=q.bid, ask=q.ask,
+                last=np.round(self.last_price[idx], 4),
+                volume=self.volume[idx].copy(),
+                open_interest=lst.open_interest[idx].copy(),
+                iv=np.round(q.iv, 6),
             ))
         return tuple(out)

@@ -10,6 +10,7 @@ event's prints in the block that contains it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -178,7 +179,7 @@ class Planter:
 
     def _plan_option(self, recipe: Recipe, sym: int, t0: int,
                      q_open: Quotes) -> PlannedEvent | None:
-        rules, lst = self.rules, self.ctx.listings
+        rules = self.rules
         fam, var = recipe.family, recipe.variant
         cents = size = 0
         if fam is K.SPREAD:
@@ -220,7 +221,6 @@ class Planter:
             contract = self._pick(cands)
         self.used[contract] = True
         self._ensure_oi(contract, self._volume_bound(fam, float(q_open.theo[contract])))
-        del lst
         return PlannedEvent(self._id(), recipe, sym, t0, (contract,), cents, size)
 
     def _volume_bound(self, fam: EventKind, theo: float) -> int:
@@ -301,7 +301,7 @@ class Planter:
 
     def render(self, events: list[PlannedEvent], block: PathBlock) -> Rendered:
         """Prints of ``events`` (group id = event id) for the block ``block``."""
-        opt: list[OptionRows] = [OptionRows.empty()]
+        opt: list[OptionRows] = []
         eq: list[EquityRows] = []
         side: dict[int, int] = {}
         for ev in events:
@@ -312,8 +312,7 @@ class Planter:
                 orows, s = self._option_event(ev, block)
                 opt.append(orows)
             side[ev.event_id] = s
-        equities = EquityRows.concat(eq) if eq else _empty_equities()
-        return Rendered(OptionRows.concat(opt), equities, side)
+        return Rendered(OptionRows.concat(opt), EquityRows.concat(eq), side)
 
     def _option_event(self, ev: PlannedEvent, block: PathBlock) -> tuple[OptionRows, int]:
         fam = ev.recipe.family
@@ -373,7 +372,9 @@ class Planter:
         c = np.full(legs, ev.contracts[0], dtype=np.int64)
         q = self.ctx.quote(c, ts, block)
         buy = rng.random() < 0.65
-        walk = np.cumsum(rng.random(legs) < 0.3) - 0 if fam is K.SWEEP else np.zeros(legs)
+        # a sweep takes the book level by level: the touch moves a tick now and then
+        walk = (np.cumsum(rng.random(legs) < 0.3).astype(np.float64) if fam is K.SWEEP
+                else np.zeros(legs))
         bid = q.bid + (walk * q.tick if buy else -walk * q.tick)
         bid = np.maximum(bid, q.tick)
         ask = np.maximum(q.ask + (walk * q.tick if buy else -walk * q.tick), bid + q.tick)
@@ -382,15 +383,10 @@ class Planter:
                        / (price * 100.0)).astype(np.int64)
         if var == "premium":
             j = int(rng.integers(legs))
-            cents = ev.price_cents
-            price[j] = cents / 100.0
+            price[j] = ev.price_cents / 100.0
             size[j] = ev.size
-            tick = q.tick[j]
-            if buy:
-                ask[j], bid[j] = price[j], max(price[j] - tick, 0.0)
-            else:
-                bid[j], ask[j] = price[j], price[j] + tick
-            ev.miss = (f"leg premium ${cents * ev.size:,} < "
+            bid[j], ask[j] = _quote_through(price[j], q.tick[j], buy)
+            ev.miss = (f"leg premium ${ev.price_cents * ev.size:,} < "
                        f"${r.sweep_min_leg_premium:,.0f}")
         iso = fam is K.SWEEP and rng.random() < 0.9
         cond = np.full(legs, int(Condition.ISO) if iso else 0)
@@ -407,20 +403,14 @@ class Planter:
         if ev.recipe.variant == "premium":
             price[0] = ev.price_cents / 100.0
             size = np.array([ev.size])
-            if buy:
-                ask[0], bid[0] = price[0], max(price[0] - q.tick[0], 0.0)
-            else:
-                bid[0], ask[0] = price[0], price[0] + q.tick[0]
+            bid, ask = _quote_through(price, q.tick, buy)
             ev.miss = f"premium ${ev.price_cents * ev.size:,} < ${r.block_min_premium:,.0f}"
         elif ev.recipe.variant == "size":
             size = np.array([r.block_min_size - 1])
             need = r.block_min_premium / ((r.block_min_size - 1) * 100.0)
             if price[0] < need:  # keep the premium above the line: only the size misses
                 price[0] = np.ceil(need * 100.0 + 1) / 100.0
-                if buy:
-                    ask[0], bid[0] = price[0], price[0] - q.tick[0]
-                else:
-                    bid[0], ask[0] = price[0], price[0] + q.tick[0]
+                bid, ask = _quote_through(price, q.tick, buy)
             ev.miss = f"{r.block_min_size - 1} contracts < {r.block_min_size}"
         else:
             needed = r.block_min_premium * rng.uniform(1.05, 5.0) / (price * 100.0)
@@ -454,10 +444,7 @@ class Planter:
             price[:] = ev.price_cents / 100.0
             size = np.full(hits, ev.size // hits)
             size[: ev.size % hits] += 1
-            if buy:
-                ask[:], bid[:] = price, np.maximum(price - q.tick, 0.0)
-            else:
-                bid[:], ask[:] = price, price + q.tick
+            bid, ask = _quote_through(price, q.tick, buy)
             ev.miss = (f"premium ${ev.price_cents * ev.size:,} < "
                        f"${r.repeat_min_premium:,.0f}")
         else:
@@ -476,27 +463,20 @@ class Planter:
         r, rng = self.rules, self.rng
         contract = ev.contracts[0]
         duration = int(min(45.0, 0.75 * (block.spot.shape[1] - 1) * block.step_ns / _S) * _S)
-        q0 = self.ctx.quote(np.array([contract]), np.array([ev.t0]), block)
-        per_print = max(int((r.sweep_min_leg_premium - 1.0) // (float(q0.ask[0]) * 100.0)), 1)
-        n = max(-(-ev.size // per_print), 1)
-        gap = max(duration // n, int(1.5 * r.repeat_window_s * _S))
-        ts = ev.t0 + np.arange(n, dtype=np.int64) * gap
-        c = np.full(n, contract, dtype=np.int64)
-        q = self.ctx.quote(c, ts, block)
-        size = np.full(n, ev.size // n)
-        size[: ev.size % n] += 1
-        price = q.ask
-        over = price * size * 100.0 >= r.sweep_min_leg_premium
-        if over.any():  # the price rose: more, smaller prints for the same volume
-            per = max(int((r.sweep_min_leg_premium - 1.0) // (float(price.max()) * 100.0)), 1)
-            n = -(-ev.size // per)
-            gap = max(duration // n, int(1.5 * r.repeat_window_s * _S))
-            ts = ev.t0 + np.arange(n, dtype=np.int64) * gap
+        min_gap = int(1.5 * r.repeat_window_s * _S)  # never a repeated-hit run
+        top_price = float(self.ctx.quote(np.array([contract]), np.array([ev.t0]), block).ask[0])
+        while True:  # every print under a sweep leg's premium, whatever the price does
+            per_print = max(int((r.sweep_min_leg_premium - 1.0) // (top_price * 100.0)), 1)
+            n = max(-(-ev.size // per_print), 1)
+            ts = ev.t0 + np.arange(n, dtype=np.int64) * max(duration // n, min_gap)
             c = np.full(n, contract, dtype=np.int64)
             q = self.ctx.quote(c, ts, block)
             size = np.full(n, ev.size // n)
             size[: ev.size % n] += 1
             price = q.ask
+            if np.all(price * size * 100.0 < r.sweep_min_leg_premium) or per_print == 1:
+                break
+            top_price = float(price.max())  # the price rose: more, smaller prints
         oi = int(self.ctx.listings.open_interest[contract])
         avg = float(self.ctx.listings.avg_volume[contract])
         if ev.recipe.variant == "oi":
@@ -564,10 +544,14 @@ class Planter:
         return rows, 0
 
 
-def _empty_equities() -> EquityRows:
-    z64 = np.empty(0, np.int64)
-    return EquityRows(z64, z64, z64, np.empty(0), z64, np.empty(0, np.uint8), np.empty(0),
-                      np.empty(0), np.empty(0, np.uint32), z64)
+def _quote_through(price: Any, tick: Any, buy: bool) -> tuple[Any, Any]:
+    """The NBBO (bid, ask) under which a print at ``price`` is at the ask (buy) or bid (sell).
+
+    Exact-premium decoys set their own price; the quote at the print follows it.
+    """
+    if buy:
+        return np.maximum(price - tick, 0.0), price
+    return price, price + tick
 
 
 def exclude_background(background: OptionRows, planted: OptionRows,

@@ -7,12 +7,16 @@ complete ground truth.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 import numpy as np
+import numpy.typing as npt
 
-from optix.core import Condition, EquityVenue
-from optix.core.arrays import FloatArray, Int64Array, UInt8Array, UInt32Array
+from optix.core import Condition, EquityVenue, OptionVenue
+from optix.core.arrays import BoolArray, FloatArray, Int64Array, UInt8Array, UInt32Array
 from optix.data.synthetic.config import PlantingRules
 from optix.data.synthetic.day import OPTION_VENUE_SHARE, DayContext
 from optix.data.synthetic.paths import PathBlock
@@ -20,9 +24,6 @@ from optix.data.synthetic.sampling import AliasSampler, CategoricalTable
 
 __all__ = ["EquityRows", "OptionRows", "background_equities", "background_options",
            "sorted_times"]
-
-_OPT_VENUES = CategoricalTable(np.array([int(v) for v in OPTION_VENUE_SHARE], dtype=np.uint8),
-                               list(OPTION_VENUE_SHARE.values()))
 
 # Where a print lands against the NBBO: below bid, at bid, inside (mid), at ask, above ask.
 _PLACEMENT = CategoricalTable(np.arange(5), [0.02, 0.31, 0.28, 0.37, 0.02])
@@ -41,18 +42,47 @@ _LIT = {EquityVenue.XNAS: 0.20, EquityVenue.XNYS: 0.14, EquityVenue.ARCX: 0.10,
 _TRF = {EquityVenue.FINN: 0.70, EquityVenue.FINY: 0.25, EquityVenue.FINC: 0.05}
 
 
-def _table(shares: dict[EquityVenue, float]) -> CategoricalTable:
+def _table(shares: Mapping[OptionVenue, float] | Mapping[EquityVenue, float]
+           ) -> CategoricalTable:
     return CategoricalTable(np.array([int(v) for v in shares], dtype=np.uint8),
                             list(shares.values()))
 
 
+_OPT_VENUES = _table(OPTION_VENUE_SHARE)
 _LIT_VENUES = _table(_LIT)
 _TRF_VENUES = _table(_TRF)
 
 
+class _Rows:
+    """Equal-length columns in a mutable dataclass: length, row selection, concatenation."""
+
+    __slots__ = ()
+    _DTYPES: ClassVar[tuple[npt.DTypeLike, ...]]
+
+    def __len__(self) -> int:
+        return int(getattr(self, dataclasses.fields(self)[0].name).shape[0])  # type: ignore[arg-type]
+
+    def take(self, index: Int64Array | BoolArray) -> Self:
+        """Rows at ``index`` (positions or a mask)."""
+        return type(self)(*(getattr(self, f.name)[index]
+                            for f in dataclasses.fields(self)))  # type: ignore[arg-type]
+
+    @classmethod
+    def concat(cls, parts: list[Self]) -> Self:
+        """Rows of all parts, in order (no parts: no rows)."""
+        if not parts:
+            return cls(*(np.empty(0, dtype) for dtype in cls._DTYPES))
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts])
+                     for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+
+
 @dataclass(slots=True)
-class OptionRows:
+class OptionRows(_Rows):
     """Option prints before they become a batch (``contract`` indexes the listings)."""
+
+    _DTYPES: ClassVar[tuple[npt.DTypeLike, ...]] = (
+        np.int64, np.int64, np.float64, np.int64, np.uint8, np.float64, np.float64, np.uint32,
+        np.int64)
 
     contract: Int64Array
     ts: Int64Array
@@ -63,31 +93,20 @@ class OptionRows:
     ask: FloatArray
     cond: UInt32Array
     group: Int64Array
-    """Planted-event index of each row, -1 for background."""
+    """Planted-event id of each row, -1 for background."""
 
-    def __len__(self) -> int:
-        return int(self.contract.shape[0])
-
-    def take(self, index: Int64Array | np.ndarray) -> OptionRows:
-        """Rows at ``index`` (positions or a mask)."""
-        return OptionRows(*(getattr(self, f)[index] for f in self.__slots__))
-
-    @classmethod
-    def concat(cls, parts: list[OptionRows]) -> OptionRows:
-        """Rows of all parts, in order."""
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__slots__))
-
-    @classmethod
-    def empty(cls) -> OptionRows:
-        """No rows."""
-        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64),
-                   np.empty(0, np.uint8), np.empty(0), np.empty(0), np.empty(0, np.uint32),
-                   np.empty(0, np.int64))
+    def premium(self, index: Int64Array | slice = slice(None)) -> FloatArray:
+        """Premium in dollars (price x size x 100) of the rows at ``index``."""
+        return np.asarray(self.price[index] * self.size[index] * 100.0, dtype=np.float64)
 
 
 @dataclass(slots=True)
-class EquityRows:
+class EquityRows(_Rows):
     """Equity prints before they become a batch (``sym`` indexes the universe)."""
+
+    _DTYPES: ClassVar[tuple[npt.DTypeLike, ...]] = (
+        np.int64, np.int64, np.int64, np.float64, np.int64, np.uint8, np.float64, np.float64,
+        np.uint32, np.int64)
 
     sym: Int64Array
     ts: Int64Array
@@ -99,18 +118,6 @@ class EquityRows:
     ask: FloatArray
     cond: UInt32Array
     group: Int64Array
-
-    def __len__(self) -> int:
-        return int(self.sym.shape[0])
-
-    def take(self, index: Int64Array | np.ndarray) -> EquityRows:
-        """Rows at ``index`` (positions or a mask)."""
-        return EquityRows(*(getattr(self, f)[index] for f in self.__slots__))
-
-    @classmethod
-    def concat(cls, parts: list[EquityRows]) -> EquityRows:
-        """Rows of all parts, in order."""
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__slots__))
 
 
 def sorted_times(rng: np.random.Generator, n: int, t0: int, t1: int) -> Int64Array:
