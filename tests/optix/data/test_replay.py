@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +10,33 @@ from optix.data import DataFileError, FileEncodingError, SchemaError, TruncatedF
 from optix.data.feed import SourceStats
 from optix.data.replay import ReplaySource, read_cboe_quotedata
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "flow-gex-data"
+
+def _shared_data() -> Path:
+    """Find ``shared/flow-gex-data``.
+
+    $OPTIX_SHARED_DIR, else ``shared/`` beside the checkout or any folder above it, else the
+    workplace's ``/work/shared``.
+    """
+    repo = Path(__file__).resolve().parents[3]
+    candidates = [Path(os.environ["OPTIX_SHARED_DIR"])] if "OPTIX_SHARED_DIR" in os.environ else []
+    candidates += [p / "shared" for p in repo.parents] + [Path("/work/shared")]
+    for c in candidates:
+        if (c / "flow-gex-data").is_dir():
+            return c / "flow-gex-data"
+    return candidates[0] / "flow-gex-data"
+
+
+SHARED = _shared_data()
 SPY = SHARED / "spy_quotedata_snap2025-09-25.csv"
 TBBO = SHARED / "opra_tbbo_AAPL250221C250_2025-02-20_sample.csv"
+
+
+@pytest.fixture(autouse=True)
+def _reference_files_present():
+    if not SPY.is_file() or not TBBO.is_file():
+        pytest.fail(f"reference data not found at {SHARED} (set OPTIX_SHARED_DIR to the "
+                    "folder holding flow-gex-data/)")
+
 
 HEADER = "ts,seq,underlying,symbol,price,size,venue,bid,ask,conditions,extra\n"
 GOOD = "2025-02-20T14:30:00.5Z,1,AAPL,AAPL250221C00250000,0.24,3,C,0.24,0.25,ISO|MULTI_LEG,x\n"
