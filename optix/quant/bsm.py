@@ -8,13 +8,15 @@ decimals, ``sigma`` a decimal annual volatility, and ``right`` ``'c'``/``'p'`` (
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
 from optix.core.arrays import FloatArray
 
-__all__ = ["bsm_price", "bsm_price_unchecked", "rights_to_sign"]
+__all__ = ["bsm_price", "bsm_price_unchecked", "flat_broadcast", "rights_to_sign"]
 
 
 def rights_to_sign(right: npt.ArrayLike) -> FloatArray:
@@ -38,6 +40,30 @@ def rights_to_sign(right: npt.ArrayLike) -> FloatArray:
     if np.any(bad):
         raise ValueError(f"right must be 'c'/'p' or +1/-1, got {np.asarray(arr)[bad].ravel()[:3]}")
     return np.asarray(sign, dtype=np.float64)
+
+
+def flat_broadcast(*args: npt.ArrayLike) -> tuple[list[FloatArray], tuple[int, ...]]:
+    """Broadcast float arguments together and flatten them for a compiled kernel.
+
+    Always returns C-contiguous, writable float64 arrays so that a compiled kernel sees one
+    type signature (one compilation) whatever mix of scalars and arrays it is given.
+
+    Returns
+    -------
+    (list of ndarray, tuple)
+        The 1-D float64 arrays, all of one length, and the broadcast shape to restore.
+    """
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    out = []
+    for a in arrays:
+        if a.shape == shape and a.flags.c_contiguous and a.flags.writeable:
+            out.append(a.reshape(-1))
+        elif a.size == 1:
+            out.append(np.full(math.prod(shape), a.reshape(-1)[0]))
+        else:
+            out.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
+    return out, shape
 
 
 def bsm_price(
