@@ -49,11 +49,11 @@ def print_table(rows: list[Row], title: str) -> None:
     """Print rows as an aligned text table with the target and whether it is met."""
     print(title)
     head = (f"{'case':<46}{'n':>10}{'ours/item':>12}{'reference/item':>16}{'ref/ours':>10}"
-            f"{'target':>10}  {'met':<4}{'reference':<28}note")
+            f"{'target':>10}  {'met':<4}{'reference':<30}note")
     print(head)
     print("-" * len(head))
     for r in rows:
         ratio = "-" if r.speedup is None else f"{r.speedup:,.1f}x"
         met = "" if r.target_us is None else ("yes" if r.ours_us <= r.target_us else "NO")
         print(f"{r.case:<46}{r.n:>10,}{_fmt(r.ours_us):>12}{_fmt(r.ref_us):>16}{ratio:>10}"
-              f"{_fmt(r.target_us):>10}  {met:<4}{r.ref_name:<28}{r.note}")
+              f"{_fmt(r.target_us):>10}  {met:<4}{r.ref_name:<30}{r.note}")
