@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from optix.core.arrays import FloatArray
 from optix.quant._jit import njit
-from optix.quant._special import INV_SQRT_2PI, SQRT_2
+from optix.quant._special import INV_SQRT_2PI, norm_cdf_given_pdf
 from optix.quant.bsm import flat_broadcast, rights_to_sign
 
 __all__ = ["Greeks", "black76_greeks", "black76_price", "bsm_greeks"]
@@ -141,8 +141,11 @@ def _greeks_kernel(
             d1 = (math.log(s / k) + b * t) / sd + 0.5 * sd
             d2 = d1 - sd
             n1 = INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
-            cdf1 = 0.5 * math.erfc(-w * d1 / SQRT_2)
-            cdf2 = 0.5 * math.erfc(-w * d2 / SQRT_2)
+            # phi(d2) = phi(d1) S e^-qT / (K e^-rT): no second exponential
+            n2 = n1 * (s * eq) / (k * er) if n1 > 1e-280 else INV_SQRT_2PI * math.exp(
+                -0.5 * d2 * d2)
+            cdf1 = norm_cdf_given_pdf(w * d1, n1)
+            cdf2 = norm_cdf_given_pdf(w * d2, n2)
             price = w * (s * eq * cdf1 - k * er * cdf2)
             if price < 0.0:
                 price = 0.0
