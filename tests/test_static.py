@@ -19,7 +19,8 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean():
-    r = subprocess.run([_tool("ruff"), "check", "optix", "actors", "serve", "cluster", "tests"],
+    r = subprocess.run([_tool("ruff"), "check", "optix", "actors", "serve", "cluster", "tests",
+                        "benchmarks"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
 

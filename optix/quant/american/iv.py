@@ -40,6 +40,7 @@ from optix.quant.american.pricing import (
     price_one,
 )
 from optix.quant.american.qdfp import QdFpScheme, scheme_tables
+from optix.quant.iv import IVResult
 from optix.quant.ivstatus import IVStatus
 
 __all__ = ["american_implied_vol"]
@@ -184,7 +185,7 @@ def american_implied_vol(
     method: str = "qdfp",
     steps: int | None = None,
     scheme: QdFpScheme | None = None,
-) -> tuple[FloatArray, npt.NDArray[np.int8]]:
+) -> IVResult:
     """Implied volatility of American option prices, element by element.
 
     Parameters
@@ -231,4 +232,4 @@ def american_implied_vol(
     empty = np.empty(0)
     _iv_batch(METHODS[method], p, s, k, t, rr, qq, w, int(steps), empty, empty,
               scheme.max_iterations, scheme.tolerance, *scheme_tables(scheme), vol, status)
-    return vol.reshape(shape), status.reshape(shape)
+    return IVResult(vol.reshape(shape), status.reshape(shape))
