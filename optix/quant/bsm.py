@@ -66,6 +66,22 @@ def flat_broadcast(*args: npt.ArrayLike) -> tuple[list[FloatArray], tuple[int, .
     return out, shape
 
 
+def _check_inputs(**arrays: FloatArray) -> None:
+    """Raise ValueError naming the first argument with a value outside its domain."""
+    rules = {"s": ("S", "positive and finite"), "k": ("K", "positive and finite"),
+             "t": ("T", "finite (T <= 0 is expired)"), "r": ("r", "finite"),
+             "q": ("q", "finite"), "sigma": ("sigma", ">= 0 and finite")}
+    for key, arr in arrays.items():
+        ok = np.isfinite(arr)
+        if key in ("s", "k"):
+            ok &= arr > 0
+        elif key == "sigma":
+            ok &= arr >= 0
+        if not np.all(ok):
+            name, rule = rules[key]
+            raise ValueError(f"{name} must be {rule}, got {np.asarray(arr)[~ok].ravel()[:3]}")
+
+
 def bsm_price(
     S: npt.ArrayLike,
     K: npt.ArrayLike,
@@ -86,7 +102,8 @@ def bsm_price(
     r, q : array_like
         Risk-free rate and dividend yield, continuously compounded decimals.
     sigma : array_like
-        Volatility, decimal per year; ``sigma <= 0`` gives the discounted forward intrinsic.
+        Volatility, decimal per year, ``>= 0``; ``sigma = 0`` gives the discounted forward
+        intrinsic value.
     right : array_like
         ``'c'``/``'p'`` or +1/-1 (see :func:`rights_to_sign`).
 
@@ -94,9 +111,16 @@ def bsm_price(
     -------
     ndarray of float64
         Price per unit of underlying, broadcast over the inputs.
+
+    Raises
+    ------
+    ValueError
+        If a spot or strike is not positive and finite, a volatility is negative, or any
+        argument is NaN or infinite; the message names the argument.
     """
     s, k, t, rr, qq, vol = (np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma))
     w = rights_to_sign(right)
+    _check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
     t_pos = np.maximum(t, 0.0)
     df_r = np.exp(-rr * t_pos)
     df_q = np.exp(-qq * t_pos)

@@ -24,8 +24,10 @@ color      -d(gamma)/dT                                per unit squared per year
 Every time Greek is the change as calendar time passes (``-d/dT``), so a long option has
 negative theta. The limits exist and are returned at ``T <= 0`` (expired: intrinsic value,
 step delta, zero higher Greeks) and at ``sigma = 0`` (discounted forward intrinsic). Exactly at the
-money in those limits delta is the midpoint of the step and gamma, speed and color are ``inf``:
-there the limit does not exist.
+money (on the forward) in those limits delta is the midpoint of the step, vega and vanna take
+their one-sided limits ``sigma -> 0+`` (for ``T > 0``), gamma, speed and color are ``inf``,
+zomma ``-inf``, and charm and veta, which diverge with the carry, are ``nan``; theta at expiry
+at the money is ``-inf``. Those are the only non-finite outputs.
 
 Black-76 (options on futures or forwards, ``F`` in place of ``S``) is the same kernel with the
 carry set to zero; its ``rho`` is the total derivative ``-T * V`` and its ``epsilon`` is 0.
@@ -118,8 +120,9 @@ def _greeks_kernel(
         q = r if futures else q_arr[i]
         vol = v_arr[i]
         w = w_arr[i]
-        if not (s > 0.0 and k > 0.0 and vol >= 0.0 and t == t and s < math.inf
-                and k < math.inf and vol < math.inf):
+        if not (s > 0.0 and k > 0.0 and vol >= 0.0 and s < math.inf and k < math.inf
+                and vol < math.inf and abs(t) < math.inf and abs(r) < math.inf
+                and abs(q) < math.inf):
             if bad < 0:
                 bad = i
             out[:, i] = math.nan
@@ -167,6 +170,8 @@ def _greeks_kernel(
         sdens = s * eq * n1
         out[2, i] = (eq * n1 / (s * sd) if dens else 0.0) if not atm_limit else math.inf
         vega = sdens * sqrt_t
+        if atm_limit and t > 0.0:
+            vega = s * eq * sqrt_t * INV_SQRT_2PI  # one-sided limit sigma -> 0+ at the forward
         out[3, i] = vega
         decay = -sdens * vol / (2.0 * sqrt_t) if dens else 0.0
         out[4, i] = decay + w * q * s * eq * cdf1 - w * r * k * er * cdf2
@@ -182,7 +187,15 @@ def _greeks_kernel(
             out[6, i] = eps
         if order < 2:
             continue
-        if dens:
+        if atm_limit and t > 0.0:
+            # sigma -> 0+ exactly at the forward: vanna and vomma have limits, charm and veta
+            # diverge with the carry (no limit: nan), gamma and its kin blow up
+            gamma = math.inf
+            out[7, i] = eq * INV_SQRT_2PI * sqrt_t / 2.0
+            out[8, i] = math.nan
+            out[9, i] = 0.0
+            out[10, i] = math.nan
+        elif dens:
             gamma = eq * n1 / (s * sd)
             dd1 = (2.0 * b * t - d2 * sd) / (2.0 * t * sd)  # d(d1)/dT
             out[7, i] = -eq * n1 * d2 / vol
@@ -199,7 +212,7 @@ def _greeks_kernel(
             continue
         if atm_limit:
             out[11, i] = math.inf
-            out[12, i] = 0.0
+            out[12, i] = -math.inf if t > 0.0 else 0.0
             out[13, i] = math.inf
         elif dens:
             out[11, i] = -gamma / s * (d1 / sd + 1.0)
@@ -224,10 +237,11 @@ def _run(
     s_, k_, t_, r_, q_, v_, w_ = flat
     bad = _greeks_kernel(s_, k_, t_, r_, q_, v_, w_, futures, order, out)
     if bad >= 0:
-        s, k, t, _, _, vol, _ = (a[bad] for a in flat)
+        s, k, t, r_bad, q_bad, vol, _ = (a[bad] for a in flat)
         raise ValueError(f"{'F' if futures else 'S'} and K must be positive and finite, sigma "
-                         f">= 0 and finite, T not NaN; row {bad} has {'F' if futures else 'S'}="
-                         f"{s}, K={k}, T={t}, sigma={vol}")
+                         f">= 0 and finite, T, r and q finite; row {bad} has "
+                         f"{'F' if futures else 'S'}={s}, K={k}, T={t}, r={r_bad}, q={q_bad}, "
+                         f"sigma={vol}")
     names = (_FIRST + _SECOND + _THIRD)[:n_out]
     return Greeks(**{name: out[j].reshape(shape) for j, name in enumerate(names)})
 
@@ -264,8 +278,9 @@ def bsm_greeks(
     Raises
     ------
     ValueError
-        If a spot or strike is not positive, a volatility is negative, an expiry is NaN, a
-        right is neither call nor put, or ``order`` is not 1, 2 or 3.
+        If a spot or strike is not positive and finite, a volatility is negative or infinite,
+        an expiry, rate or yield is not finite, a right is neither call nor put, or ``order``
+        is not 1, 2 or 3. The message names the first bad row.
     """
     return _run(S, K, T, r, q, sigma, right, order, futures=False)
 

@@ -34,7 +34,8 @@ class IVStatus(IntEnum):
     NO_CONVERGENCE
         The iteration budget ran out (should not happen; reported, never hidden).
     BAD_INPUT
-        A non-finite or non-positive spot, strike or expiry, or a non-finite price.
+        A non-finite or non-positive spot, strike or expiry, or a non-finite price, rate or
+        dividend yield.
     """
 
     OK = 0

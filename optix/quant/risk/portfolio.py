@@ -158,8 +158,9 @@ class PortfolioGreeks:
     """Greeks aggregated per underlying (arrays in :attr:`underlyings` order) and in total.
 
     Units: ``delta`` in shares; ``dollar_delta`` in currency per 1.00 relative move
-    (delta x spot); ``gamma`` in shares per 1 unit of spot; ``dollar_gamma`` the change of
-    dollar delta for a 1 % move (gamma x spot^2 / 100); ``vega`` per vol point; ``theta`` per
+    (delta x spot); ``gamma`` in shares per 1 unit of spot; ``dollar_gamma`` the usual
+    dollar gamma, gamma x spot^2 / 100 (the change of the position's share delta, in currency
+    of underlying, for a 1 % move); ``vega`` per vol point; ``theta`` per
     calendar day; ``rho`` per 1 % of rate; ``vanna`` the change of delta (shares) per vol point;
     ``charm`` the change of delta (shares) per calendar day. Totals in currency add across
     underlyings; share counts do not, so ``total`` holds only the currency-valued ones.
@@ -191,6 +192,18 @@ class PortfolioGreeks:
                             index=pd.Index(self.underlyings, name="underlying"))
 
 
+def _option_inputs(
+    portfolio: Portfolio, spot: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Strike, expiry, vol and right per row, with harmless placeholders on stock rows."""
+    right = np.asarray(portfolio.right)
+    option = right != STOCK
+    strike = np.where(option, np.asarray(portfolio.strike), spot)
+    expiry = np.where(option, np.asarray(portfolio.expiry), 0.0)
+    iv = np.where(option, np.asarray(portfolio.iv), 0.0)
+    return strike, expiry, iv, np.where(option, right, 1.0), option
+
+
 def portfolio_greeks(portfolio: Portfolio, market: MarketState) -> PortfolioGreeks:
     """Aggregate position Greeks per underlying (units in :class:`PortfolioGreeks`).
 
@@ -209,11 +222,9 @@ def portfolio_greeks(portfolio: Portfolio, market: MarketState) -> PortfolioGree
     spot = np.asarray(market.spot)[idx]
     rate = np.asarray(market.rate)[idx]
     div = np.asarray(market.dividend_yield)[idx]
-    right = np.asarray(portfolio.right)
-    option = right != STOCK
+    strike, expiry, iv, opt_right, option = _option_inputs(portfolio, spot)
     size = np.asarray(portfolio.quantity) * np.asarray(portfolio.multiplier)
-    g = bsm_greeks(spot, portfolio.strike, portfolio.expiry, rate, div, portfolio.iv,
-                   np.where(option, right, 1.0), order=2)
+    g = bsm_greeks(spot, strike, expiry, rate, div, iv, opt_right, order=2)
     assert g.vanna is not None and g.charm is not None
     per_pos = {
         "value": np.where(option, g.price, spot),
@@ -276,25 +287,24 @@ def revalue(
                          f"; got {ret.shape} and {shift.shape}") from None
     if np.any(ret <= -1.0) or not np.all(np.isfinite(ret)):
         raise ValueError("spot_return must be finite and > -1 (a spot cannot go to zero)")
+    if not np.all(np.isfinite(shift)):
+        raise ValueError("vol_shift must be finite")
     idx = portfolio.index
     spot = np.asarray(market.spot)[idx]
     rate = np.asarray(market.rate)[idx]
     div = np.asarray(market.dividend_yield)[idx]
-    right = np.asarray(portfolio.right)
-    option = right != STOCK
+    strike, expiry, iv, opt_right, option = _option_inputs(portfolio, spot)
     size = np.asarray(portfolio.quantity) * np.asarray(portfolio.multiplier)
-    opt_right = np.where(option, right, 1.0)
-    base = np.where(option, bsm_price(spot, portfolio.strike, portfolio.expiry, rate, div,
-                                      portfolio.iv, opt_right), spot)
+    base = np.where(option, bsm_price(spot, strike, expiry, rate, div, iv, opt_right), spot)
     base_value = float(np.sum(base * size))
-    t_new = np.asarray(portfolio.expiry) - horizon_years
+    t_new = expiry - horizon_years
     pnl = np.empty(n_scen)
     step = max(1, chunk // max(1, idx.size))
     for lo in range(0, n_scen, step):
         hi = min(n_scen, lo + step)
         s_new = spot * (1.0 + ret[lo:hi, idx])
-        vol_new = np.maximum(np.asarray(portfolio.iv) + shift[lo:hi, idx], 0.0)
-        price = bsm_price(s_new, portfolio.strike, t_new, rate, div, vol_new, opt_right)
+        vol_new = np.maximum(iv + shift[lo:hi, idx], 0.0)
+        price = bsm_price(s_new, strike, t_new, rate, div, vol_new, opt_right)
         value = np.where(option, price, s_new)
         pnl[lo:hi] = value @ size - base_value
     return pnl

@@ -119,6 +119,17 @@ def historical_var(
     return VaRResult(var, es, confidence, horizon_days, "historical", n_scenarios=pnl.size)
 
 
+def _check_cov(sigma: FloatArray) -> None:
+    """Raise unless ``sigma`` is finite, symmetric and positive semi-definite (relative tol)."""
+    if not np.all(np.isfinite(sigma)):
+        raise ValueError("cov must be finite")
+    scale = float(np.max(np.abs(sigma))) or 1.0
+    if np.max(np.abs(sigma - sigma.T)) > 1e-10 * scale:
+        raise ValueError("cov must be symmetric")
+    if float(np.min(np.linalg.eigvalsh(sigma))) < -1e-10 * scale:
+        raise ValueError("cov must be positive semi-definite")
+
+
 def _dollar_moments(
     portfolio: Portfolio, market: MarketState, cov: FloatArray, horizon_days: float,
 ) -> tuple[float, float, float, float]:
@@ -178,8 +189,7 @@ def parametric_var(
     if sigma.shape != (n, n):
         raise ValueError(f"cov must be ({n}, {n}) for underlyings {portfolio.underlyings[:5]}"
                          f", got {sigma.shape}")
-    if not np.allclose(sigma, sigma.T) or np.min(np.linalg.eigvalsh(sigma)) < -1e-12:
-        raise ValueError("cov must be symmetric positive semi-definite")
+    _check_cov(sigma)
     k1, k2, k3, k4 = _dollar_moments(portfolio, market, sigma, horizon_days)
     if not gamma:
         greeks = portfolio_greeks(portfolio, market)
@@ -219,8 +229,10 @@ def monte_carlo_var(
         Standard deviation of one-day absolute implied-vol changes, applied per underlying and
         independent of spot (0: implied vols fixed).
     student_t_dof : float, optional
-        Degrees of freedom (> 2) for multivariate Student-t returns with the same covariance;
-        ``None`` is normal.
+        Degrees of freedom (> 2) for multivariate Student-t log returns with the same
+        covariance; ``None`` is normal. The drift correction ``-diag/2`` is the normal one, so
+        under Student-t the simple returns have a mean slightly off zero (of order the
+        variance times the excess kurtosis).
     """
     _check_confidence(confidence, horizon_days)
     market.check(portfolio)
@@ -232,10 +244,9 @@ def monte_carlo_var(
     sigma = np.atleast_2d(np.asarray(cov, dtype=np.float64)) * horizon_days
     if sigma.shape != (n, n):
         raise ValueError(f"cov must be ({n}, {n}), got {sigma.shape}")
+    _check_cov(sigma)
     rng = np.random.default_rng(seed)
     evals, evecs = np.linalg.eigh(sigma)
-    if evals.min() < -1e-12 * max(1.0, evals.max()):
-        raise ValueError("cov must be positive semi-definite")
     root = evecs * np.sqrt(np.maximum(evals, 0.0))
     z = rng.standard_normal((n_scenarios, n)) @ root.T
     if student_t_dof is not None:

@@ -199,3 +199,25 @@ def test_fast_normal_cdf_keeps_relative_precision_on_both_tails():
     rel = np.abs(ours - ref)[small] / ref[small]
     assert rel.max() < 3e-14
     assert np.abs(ours - ref).max() < 1e-15
+
+
+def test_bad_rates_and_prices_inputs_raise_instead_of_returning_a_number():
+    with pytest.raises(ValueError, match="r="):
+        bsm_greeks(100.0, 100.0, 1.0, np.nan, 0.0, 0.2, "c")
+    with pytest.raises(ValueError, match="T="):
+        bsm_greeks(100.0, 100.0, np.inf, 0.0, 0.0, 0.2, "c")
+    for kwargs, name in (({"T": np.nan}, "T"), ({"sigma": np.nan}, "sigma"),
+                         ({"S": -100.0}, "S"), ({"sigma": -0.1}, "sigma"), ({"q": np.inf}, "q")):
+        args = {"S": 100.0, "K": 90.0, "T": 1.0, "r": 0.0, "q": 0.0, "sigma": 0.2} | kwargs
+        with pytest.raises(ValueError, match=f"^{name} must"):
+            bsm_price(args["S"], args["K"], args["T"], args["r"], args["q"], args["sigma"], "c")
+
+
+def test_vega_and_vanna_take_their_one_sided_limit_at_zero_vol_on_the_forward():
+    # S e^-qT == K e^-rT exactly when r == q and S == K
+    at = bsm_greeks(100.0, 100.0, 1.0, 0.02, 0.02, 0.0, "c", order=2)
+    near = bsm_greeks(100.0, 100.0, 1.0, 0.02, 0.02, 1e-9, "c", order=2)
+    assert float(at.vega) == pytest.approx(float(near.vega), rel=1e-8)
+    assert at.vanna is not None and near.vanna is not None
+    assert float(at.vanna) == pytest.approx(float(near.vanna), rel=1e-6)
+    assert np.isinf(at.gamma)

@@ -591,3 +591,15 @@ def test_inverse_normal_matches_scipy_including_tails():
 def test_invalid_inputs_raise_value_error(build):
     with pytest.raises(ValueError):
         build()
+
+
+def test_knock_in_plus_knock_out_is_the_vanilla_on_the_same_paths():
+    from optix.quant.montecarlo import GBM, Barrier, European, MCConfig, price_mc
+
+    model = GBM(S=100.0, r=0.03, q=0.01, sigma=0.3)
+    cfg = MCConfig(n_paths=2**14, n_steps=32, seed=11, control=None)
+    for kind_in, kind_out, level in (("up-in", "up-out", 120.0), ("down-in", "down-out", 85.0)):
+        knock_in = price_mc(model, Barrier(100.0, 1.0, "c", level, kind_in), cfg)
+        knock_out = price_mc(model, Barrier(100.0, 1.0, "c", level, kind_out), cfg)
+        vanilla = price_mc(model, European(100.0, 1.0, "c"), cfg)
+        assert knock_in.price + knock_out.price == pytest.approx(vanilla.price, rel=1e-12)

@@ -116,7 +116,21 @@ def test_historical_var_is_the_empirical_quantile_of_revalued_pnl():
     rng = np.random.default_rng(2)
     rets = rng.normal(0, 0.015, (500, 2))
     res = historical_var(pf, mkt, rets, confidence=0.95)
-    pnl = revalue(pf, mkt, rets, 0.0, 1 / 252)
+    # P&L by hand: every position repriced under each day's returns, one trading day later
+    idx = np.array([1, 1, 0, 0, 1])
+    spot = np.array([225.0, 595.0])[idx]
+    div = np.array([0.005, 0.012])[idx]
+    strike = np.array([600.0, 580.0, 230.0, 1.0, 560.0])
+    expiry = np.array([0.1, 0.25, 0.5, 1.0, 0.05])
+    iv = np.array([0.18, 0.22, 0.3, 0.2, 0.25])
+    right = np.array(["c", "p", "c", "c", "p"])
+    size = np.array([10, -5, 20, 300, 15]) * np.array([100, 100, 100, 1, 100])
+    stock = np.arange(5) == 3
+    s_new = spot * (1 + rets[:, idx])
+    value = np.where(stock, s_new, bsm_price(s_new, strike, expiry - 1 / 252, 0.04, div, iv,
+                                             right))
+    base = np.where(stock, spot, bsm_price(spot, strike, expiry, 0.04, div, iv, right))
+    pnl = (value - base) @ size
     assert res.var == pytest.approx(-np.quantile(pnl, 0.05))
     assert res.es == pytest.approx(-pnl[pnl <= np.quantile(pnl, 0.05)].mean())
     assert res.n_scenarios == 500
@@ -151,3 +165,39 @@ def test_bad_inputs_raise_pointed_errors():
         revalue(pf, mkt, [[-1.5, 0.0]])
     with pytest.raises(ValueError, match="spot_move"):
         StressScenario("bad", -2.0)
+
+
+def test_stock_rows_ignore_their_placeholder_strike_and_vol():
+    pf = Portfolio(["A", "A"], ["s", "c"], [0.0, 100.0], [1.0, 0.5], [100, -1], [-1.0, 0.2])
+    mkt = MarketState([100.0])
+    g = portfolio_greeks(pf, mkt)
+    call = bsm_greeks(100.0, 100.0, 0.5, 0.0, 0.0, 0.2, "c")
+    assert g.delta[0] == pytest.approx(100 - 100 * float(call.delta))
+    assert revalue(pf, mkt, [[0.01]])[0] == pytest.approx(
+        100 * 1.0 - 100 * float(bsm_price(101.0, 100.0, 0.5, 0.0, 0.0, 0.2, "c")
+                                - call.price))
+
+
+def test_non_finite_vol_shift_or_covariance_is_rejected():
+    pf, mkt = _book()
+    with pytest.raises(ValueError, match="vol_shift"):
+        revalue(pf, mkt, [[0.0, 0.0]], [[np.nan, 0.0]])
+    with pytest.raises(ValueError, match="symmetric"):
+        monte_carlo_var(pf, mkt, [[1e-4, 9e-5], [0.0, 1e-4]])
+
+
+def test_delta_gamma_var_with_correlated_underlyings_matches_the_quadratic_form():
+    # two underlyings, correlation 0.6, a long-gamma leg and a short-gamma leg: the cross
+    # terms of the cumulants (d' S G S d ...) matter here, unlike in a one-name book
+    pf = Portfolio(["A", "B", "A"], ["s", "c", "p"], [1.0, 50.0, 95.0], [1.0, 0.25, 0.2],
+                   [400, -60, 40], [0.0, 0.35, 0.25])
+    mkt = MarketState([100.0, 50.0], rate=0.03)
+    vols = np.array([0.02, 0.03])
+    cov = np.outer(vols, vols) * np.array([[1.0, 0.6], [0.6, 1.0]])
+    res = parametric_var(pf, mkt, cov, confidence=0.99, horizon_days=2)
+    g = portfolio_greeks(pf, mkt)
+    rng = np.random.default_rng(4)
+    x = rng.multivariate_normal(np.zeros(2), cov * 2, size=2_000_000) * mkt.spot
+    pnl = x @ g.delta + 0.5 * (x**2) @ g.gamma + g.theta.sum() * 2 * 365 / 252
+    exact_var = -np.quantile(pnl, 0.01)
+    assert res.var == pytest.approx(exact_var, rel=0.02)
