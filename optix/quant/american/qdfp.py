@@ -24,7 +24,14 @@ boundary is singular) and ``sqrt(tau - u)`` (where the kernels are) are then ana
 ``theta``, so the quadrature converges spectrally; the plain ``u`` or ``sqrt(u)`` maps converge
 only algebraically (QuantLib's 7-point fast scheme errs by 6e-3 on long-dated deep
 in-the-money puts, this one by about 3e-5 with 7 points). Interpolation weights at the fixed
-quadrature abscissae are precomputed, so the boundary at a quadrature point is one dot product.
+quadrature abscissae are precomputed, so the boundary at all quadrature points is one
+matrix-vector product.
+
+The per-point work of each pass (interpolation, ``d+``, two exponentials, the normal
+distribution from its density) runs as loops over all quadrature points that the compiler
+vectorizes: the exponentials use an in-module Cody-Waite/Taylor ``exp`` (relative error below 5e-16)
+instead of libm's scalar call, the distribution Hart's rational Mills ratio. Only the QD+ start
+and the per-node fixed-point update remain scalar.
 """
 
 from __future__ import annotations
@@ -34,11 +41,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from numpy.polynomial.legendre import leggauss
 
 from optix.core.arrays import FloatArray
 from optix.quant._jit import njit
-from optix.quant._special import INV_SQRT_2PI, norm_cdf, norm_cdf_given_pdf
+from optix.quant._special import INV_SQRT_2PI, SQRT_2PI, norm_cdf, norm_cdf_given_pdf
 
 __all__ = ["QdFpScheme", "SchemeTables", "qdfp_put", "scheme_tables"]
 
@@ -46,6 +54,11 @@ __all__ = ["QdFpScheme", "SchemeTables", "qdfp_put", "scheme_tables"]
 @dataclass(frozen=True)
 class QdFpScheme:
     """Discretization of the QD+ fixed-point method.
+
+    The defaults (8 nodes, 7 and 24 quadrature points, tolerance 1e-6) keep the price within
+    1e-4 of the converged value (max 6e-5 on 30,000 options of the benchmark domain: K/S
+    0.6-1.6, one day to three years, r, q 0-10 %, vol 5-80 %) at about 5-6 us per option;
+    :meth:`accurate` converges further, :meth:`fast` trades accuracy (~1e-3) for speed.
 
     Attributes
     ----------
@@ -62,11 +75,11 @@ class QdFpScheme:
         to first order: ``max |d ln B|`` times the premium's sensitivity to ``ln B``.
     """
 
-    nodes: int = 9
+    nodes: int = 8
     fixed_point_order: int = 7
     price_order: int = 24
     max_iterations: int = 12
-    tolerance: float = 3e-7
+    tolerance: float = 1e-6
 
     def __post_init__(self) -> None:
         if not 2 <= self.nodes <= 64:
@@ -122,8 +135,9 @@ def scheme_tables(scheme: QdFpScheme) -> SchemeTables:
 
     Returns ``(tau_frac, sn, cs, wt, lag, snp, csp, wtp, lagp)``: node times as fractions of
     ``T``; sine, cosine and weight of the fixed-point rule in ``theta``; its interpolation
-    weights, flattened ``[node-1, point, j]``; the same for the premium rule (``lagp`` is
-    ``[point, j]``).
+    weights, flattened ``[j, node-1, point]`` (node value ``j`` outermost, so interpolating
+    at every point is one vectorizable matrix-vector product); the same for the premium rule
+    (``lagp`` is ``[j, point]``).
     """
     n = scheme.nodes
     z = -np.cos(np.pi * np.arange(n + 1) / n)  # Chebyshev extrema, ascending; z = 2 sqrt(tau/T) - 1
@@ -133,12 +147,12 @@ def scheme_tables(scheme: QdFpScheme) -> SchemeTables:
     sn, cs, wt = np.sin(theta), np.cos(theta), 0.25 * np.pi * w
     # boundary at u = tau_i sin^2(theta): z(u) = 2 sqrt(u / T) - 1 = (1 + z_i) sin(theta) - 1
     pts = np.concatenate([(1.0 + z[i]) * sn - 1.0 for i in range(1, n + 1)])
-    lag = _lagrange_weights(z, pts).ravel()
+    lag = _lagrange_weights(z, pts).T.ravel()
     xp, wp = leggauss(scheme.price_order)
     thp = 0.25 * np.pi * (1.0 + xp)
     snp, csp, wtp = np.sin(thp), np.cos(thp), 0.25 * np.pi * wp
     # premium at t = T sin^2(theta): the boundary is at tau = T - t = T cos^2, z = 2 cos - 1
-    lagp = _lagrange_weights(z, 2.0 * csp - 1.0).ravel()
+    lagp = _lagrange_weights(z, 2.0 * csp - 1.0).T.ravel()
     tau_frac, sn, cs, wt, lag, snp, csp, wtp, lagp = (
         np.ascontiguousarray(a, dtype=np.float64)
         for a in (tau_frac, sn, cs, wt, lag, snp, csp, wtp, lagp))
@@ -149,7 +163,7 @@ def scheme_tables(scheme: QdFpScheme) -> SchemeTables:
 
 @njit
 def _qdplus_boundary(K: float, r: float, q: float, sigma: float, tau: float, X: float,
-                     guess: float) -> float:
+                     guess: float, log_k: float) -> float:
     """Li's QD+ exercise boundary of a put at time to expiry ``tau`` (Halley's method).
 
     The boundary equation and its derivatives are QuantLib's ``QdPlusBoundaryEvaluator``,
@@ -169,27 +183,36 @@ def _qdplus_boundary(K: float, r: float, q: float, sigma: float, tau: float, X: 
     a_r = 2.0 * dr / (s2 * den)  # QuantLib's alpha / r
     beta = a_r * kr + a_r * (2.0 * kr * kr / (s2 * root)) / den - lam
     c = a_r / dr
-    log_kd = math.log(K * dr / dq)
+    log_kd = log_k - (r - q) * tau  # ln(K e^{-r tau} / e^{-q tau})
     x_min = 1e-10 * X
     x = min(max(guess, x_min), X)
+    # loop invariants, so that an iteration divides only by x and f'
+    inv_v = 1.0 / v
+    inv_2tau = 0.5 / tau
+    kdr = K * dr
+    ratio = dq / kdr
+    dq_v = dq * inv_v
+    drift = (r - q) * inv_v
     for _ in range(16):
-        dp = (math.log(x) - log_kd) / v + 0.5 * v
+        dp = (math.log(x) - log_kd) * inv_v + 0.5 * v
         dm = dp - v
         phi = INV_SQRT_2PI * math.exp(-0.5 * dp * dp)
         n_dp = norm_cdf_given_pdf(-dp, phi)
-        n_dm = norm_cdf_given_pdf(-dm, phi * x * dq / (K * dr))  # K dr phi(d-) = x dq phi(d+)
-        npv = dr * K * n_dm - x * dq * n_dp
-        theta = r * K * dr * n_dm - q * x * dq * n_dp - 0.5 * s2 * x / v * dq * phi
-        charm = -dq * (phi * ((r - q) / v - dm / (2.0 * tau)) + q * n_dp)
-        f = (1.0 - dq * n_dp) * x - beta * (K - x - npv) + c * theta
-        fp = 1.0 - dq * n_dp + dq / v * phi + beta * (1.0 - dq * n_dp) + c * charm
-        gamma = phi * dq / v / x
-        colour = gamma * (q + (r - q) * dp / v + (1.0 - dp * dm) / (2.0 * tau))
-        fpp = dq * phi / v / x * (1.0 - dp / v) + beta * gamma + c * colour
+        n_dm = norm_cdf_given_pdf(-dm, phi * x * ratio)  # K dr phi(d-) = x dq phi(d+)
+        npv = kdr * n_dm - x * dq * n_dp
+        theta = r * kdr * n_dm - q * x * dq * n_dp - 0.5 * s2 * x * dq_v * phi
+        charm = -dq * (phi * (drift - dm * inv_2tau) + q * n_dp)
+        ex_dp = 1.0 - dq * n_dp
+        f = ex_dp * x - beta * (K - x - npv) + c * theta
+        fp = ex_dp + dq_v * phi + beta * ex_dp + c * charm
+        gamma = phi * dq_v / x
+        colour = gamma * (q + drift * dp + (1.0 - dp * dm) * inv_2tau)
+        fpp = gamma * (1.0 - dp * inv_v) + beta * gamma + c * colour
         if fp == 0.0 or not math.isfinite(f):
             break
-        step = f / fp
-        denom = 1.0 - 0.5 * step * fpp / fp
+        inv_fp = 1.0 / fp
+        step = f * inv_fp
+        denom = 1.0 - 0.5 * step * fpp * inv_fp
         if denom > 0.5:
             step /= denom
         x_new = x - step
@@ -207,13 +230,82 @@ def _qdplus_boundary(K: float, r: float, q: float, sigma: float, tau: float, X: 
     return x
 
 
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+_INV_LN2 = 1.4426950408889634
+
+
 @njit
-def _boundary_at(lag: FloatArray, row: int, H: FloatArray) -> float:
-    """``ln(X / B)`` at a fixed quadrature point: ``sqrt`` of the interpolated ``H``."""
-    hu = 0.0
-    for j in range(H.size):
-        hu += lag[row + j] * H[j]
-    return min(math.sqrt(hu), 700.0) if hu > 0.0 else 0.0
+def _exp_inplace(x: FloatArray, bits: npt.NDArray[np.int64]) -> None:
+    """``x[a] = e^{x[a]}`` with arguments clipped to ``[-708, 708]``, relative error below 5e-16.
+
+    Cody-Waite reduction ``x = k ln 2 + f``, ``|f| <= ln(2) / 2``, degree-12 Taylor polynomial,
+    ``2^k`` assembled in ``bits`` (``int64``, at least ``x.size``). Unlike ``math.exp`` (a
+    libm call) the loops vectorize, which is what the per-point work of the kernel needs.
+    """
+    m = x.size
+    scale = bits[:m].view(np.float64)
+    for a in range(m):
+        xa = min(max(x[a], -708.0), 708.0)
+        k = math.floor(xa * _INV_LN2 + 0.5)
+        f = (xa - k * _LN2_HI) - k * _LN2_LO
+        p = 2.08767569878681e-09
+        p = p * f + 2.505210838544172e-08
+        p = p * f + 2.755731922398589e-07
+        p = p * f + 2.7557319223985893e-06
+        p = p * f + 2.48015873015873e-05
+        p = p * f + 1.984126984126984e-04
+        p = p * f + 1.388888888888889e-03
+        p = p * f + 8.333333333333333e-03
+        p = p * f + 4.1666666666666664e-02
+        p = p * f + 0.16666666666666666
+        p = p * f + 0.5
+        p = p * f + 1.0
+        x[a] = p * f + 1.0
+        bits[a] = (np.int64(k) + 1023) << 52
+    for a in range(m):
+        x[a] *= scale[a]
+
+
+@njit
+def _cdf_from_pdf(x: float, pdf: float) -> float:
+    """``Phi(x)`` given ``phi(x)``: Hart's Mills-ratio form, branch-free (vectorizes).
+
+    Within 2e-14 of ``Phi`` in absolute terms for every ``x`` (the rational form keeps the
+    ``phi(x) / |x|`` asymptote, and ``phi`` is below 1e-11 where Hart's range ends); only the
+    integrands use it, where absolute accuracy is what counts.
+    """
+    xa = abs(x)
+    num = ((((((3.52624965998911e-02 * xa + 0.700383064443688) * xa + 6.37396220353165) * xa
+             + 33.912866078383) * xa + 112.079291497871) * xa + 221.213596169931) * xa
+           + 220.206867912376)
+    den = (((((((8.83883476483184e-02 * xa + 1.75566716318264) * xa + 16.064177579207) * xa
+              + 86.7807322029461) * xa + 296.564248779674) * xa + 637.333633378831) * xa
+            + 793.826512519948) * xa + 440.413735824752)
+    lower = pdf * SQRT_2PI * num / den
+    return 1.0 - lower if x > 0.0 else lower
+
+
+@njit
+def _sqrt_h(h: float) -> float:
+    """``ln(X / B)`` from an interpolated ``H``: ``sqrt``, clipped to ``[0, 700]``."""
+    return min(math.sqrt(h), 700.0) if h > 0.0 else 0.0
+
+
+@njit
+def _interpolate(lag: FloatArray, H: FloatArray, out: FloatArray) -> None:
+    """``out[a] = sum_j lag[j, a] H[j]`` (``lag`` flattened ``[j, a]``; ``H[0] = 0``).
+
+    The loop over ``a`` is innermost so that it vectorizes without reassociating a sum.
+    """
+    m = out.size
+    for a in range(m):
+        out[a] = 0.0
+    for j in range(1, H.size):
+        h = H[j]
+        row = lag[j * m:(j + 1) * m]  # a slice: indices in range(m) need no wraparound
+        for a in range(m):
+            out[a] += row[a] * h
 
 
 @njit
@@ -232,103 +324,173 @@ def qdfp_put(S: float, K: float, T: float, r: float, q: float, sigma: float,
     n = tau_frac.size - 1
     n1 = n + 1
     nl = sn.size
+    m = n * nl
+    n_p = snp.size
     X = K * r / q if (q > 0.0 and r < q) else K
     density = 2.0 * r < 5.0 * sigma * sigma
-    n_p = snp.size
-    work = np.empty(2 * n1 + 2 * n * nl + 2 * n_p)
-    H = work[:n1]
-    s_out = work[n1:2 * n1]  # the map's output, sqrt(H) = ln(X / B) per node
-    eq = work[2 * n1:2 * n1 + n * nl]  # quadrature weight times e^{q u}, per (node, point)
-    er = work[2 * n1 + n * nl:2 * n1 + 2 * n * nl]  # ... e^{r u} (distribution form only)
-    a_r = work[2 * n1 + 2 * n * nl:2 * n1 + 2 * n * nl + n_p]  # premium weights r K e^{-rt}
-    a_q = work[2 * n1 + 2 * n * nl + n_p:]  # ... and q S e^{-qt}
+    s2 = sigma * sigma
+    rq = r - q
+    # one scratch block per option: per node, per (node, point) of the fixed-point rule,
+    # per point of the premium rule
+    nb = 2 * max(m, n_p)
+    work = np.empty(7 * n1 + 9 * m + 8 * n_p + nb)
+    bits = work[work.size - nb:].view(np.int64)  # scratch of the exponentials
+    H = work[0:n1]
+    s_cur = work[n1:2 * n1]  # sqrt(H) = ln(X / B) per node
+    s_out = work[2 * n1:3 * n1]  # the map's output
+    nv = work[3 * n1:4 * n1]  # sigma sqrt(tau)
+    nrqt = work[4 * n1:5 * n1]  # (r - q) tau
+    ner = work[5 * n1:6 * n1]  # e^{(r - q) tau}
+    nsd = work[6 * n1:7 * n1]  # sigma^2 tau
+    o = 7 * n1
+    vv = work[o:o + m]  # sigma sqrt(tau - u), u = tau sin^2(theta)
+    ivv = work[o + m:o + 2 * m]  # its reciprocal
+    crq = work[o + 2 * m:o + 3 * m]  # (r - q)(tau - u)
+    cd = work[o + 3 * m:o + 4 * m]  # weight of N(d+) in D: w e^{qu} du/dtheta
+    cg = work[o + 4 * m:o + 5 * m]  # density: weight of phi(d+); else: of N(d-) in N
+    sp = work[o + 5 * m:o + 6 * m]  # the node's ln(X / B), per point
+    hu = work[o + 6 * m:o + 7 * m]  # interpolated H, then d+
+    ex = work[o + 7 * m:o + 9 * m]  # exponents, then exponentials
+    o += 9 * m
+    a_r = work[o:o + n_p]  # premium weights r K e^{-rt} dt/dtheta
+    a_q = work[o + n_p:o + 2 * n_p]  # ... and q S e^{-qt} dt/dtheta
+    vp = work[o + 2 * n_p:o + 3 * n_p]  # sigma sqrt(t)
+    ivp = work[o + 3 * n_p:o + 4 * n_p]
+    cp = work[o + 4 * n_p:o + 5 * n_p]  # ln(S / X) + (r - q) t
+    hp = work[o + 5 * n_p:o + 6 * n_p]  # interpolated H, then d+
+    exp_p = work[o + 6 * n_p:o + 8 * n_p]
     H[0] = 0.0
+    s_cur[0] = 0.0
     s_out[0] = 0.0
+    log_k = math.log(K)
     lb_prev = 0.0
     lb_prev2 = 0.0
     for i in range(1, n1):
         tau = T * tau_frac[i]
+        sqt = math.sqrt(tau)
+        v = sigma * sqt
+        nv[i] = v
+        nrqt[i] = rq * tau
+        nsd[i] = s2 * tau
         # start Halley from ln B extrapolated linearly in sqrt(tau) through the last two nodes
         guess = lb_prev
         if i >= 2:
             x0 = math.sqrt(tau_frac[i - 2])
             x1 = math.sqrt(tau_frac[i - 1])
             guess = lb_prev + (lb_prev - lb_prev2) * (math.sqrt(tau_frac[i]) - x1) / (x1 - x0)
-        b = _qdplus_boundary(K, r, q, sigma, tau, X, X * math.exp(min(guess, 0.0)))
+        b = _qdplus_boundary(K, r, q, sigma, tau, X, X * math.exp(min(guess, 0.0)), log_k)
         lb = math.log(b / X)
         lb_prev2 = lb_prev
         lb_prev = lb
         H[i] = lb * lb
+        s_cur[i] = min(abs(lb), 700.0)
+        base = (i - 1) * nl
         for k in range(nl):
+            c = cs[k]
+            p = base + k
+            vv[p] = v * c
+            ivv[p] = 1.0 / (v * c)
+            crq[p] = nrqt[i] * c * c
             u = tau * sn[k] * sn[k]
-            eq[(i - 1) * nl + k] = wt[k] * math.exp(q * u)
-            if not density:
-                er[(i - 1) * nl + k] = wt[k] * math.exp(r * u)
+            ex[p] = q * u
+            ex[m + p] = r * u
+    _exp_inplace(ex, bits)
+    for i in range(1, n1):
+        tau = T * tau_frac[i]
+        sqt = math.sqrt(tau)
+        base = (i - 1) * nl
+        for k in range(nl):
+            p = base + k
+            jac = 2.0 * tau * sn[k] * cs[k]  # du / dtheta
+            cd[p] = wt[k] * ex[p] * jac
+            if density:
+                cg[p] = wt[k] * ex[p] * 2.0 * sqt / sigma * sn[k]
+            else:
+                cg[p] = wt[k] * ex[m + p] * jac
+        ner[i] = math.exp(nrqt[i])
     # The premium moves by at most sens * max|d ln B| when the boundary does (first order):
     # iterate until the last step moved it by less than tolerance * K.
     sqrt_t = math.sqrt(T)
     log_sx = math.log(S / X)
-    sens = 0.0
     for k in range(n_p):
         t = T * snp[k] * snp[k]
+        exp_p[k] = -r * t
+        exp_p[n_p + k] = -q * t
+        vp[k] = sigma * sqrt_t * snp[k]
+        ivp[k] = 1.0 / vp[k]
+        cp[k] = log_sx + rq * t
+    _exp_inplace(exp_p, bits)
+    for k in range(n_p):
         w_k = wtp[k] * 2.0 * T * snp[k] * csp[k]  # dt / dtheta
-        a_r[k] = w_k * r * K * math.exp(-r * t)
-        a_q[k] = w_k * q * S * math.exp(-q * t)
-        v = sigma * sqrt_t * snp[k]
-        dp = (log_sx + _boundary_at(lagp, k * n1, H) + (r - q) * t) / v + 0.5 * v
-        sens += (a_r[k] * math.exp(-0.5 * (dp - v) ** 2)
-                 + a_q[k] * math.exp(-0.5 * dp * dp)) * INV_SQRT_2PI / v
-    stop = tolerance * K / max(sens, 1e-300)
-    s2 = sigma * sigma
+        a_r[k] = w_k * r * K * exp_p[k]
+        a_q[k] = w_k * q * S * exp_p[n_p + k]
+    _premium_points(lagp, H, cp, vp, ivp, hp, exp_p, bits)
+    sens = 0.0
+    for k in range(n_p):
+        sens += (a_r[k] * exp_p[n_p + k] + a_q[k] * exp_p[k]) * ivp[k]
+    stop = tolerance * K / max(sens, 1e-300) * SQRT_2PI
+    lxk = math.log(X / K)
     for it in range(max_iterations):
+        _interpolate(lag, H, hu)
+        for i in range(1, n1):
+            for p in range((i - 1) * nl, i * nl):
+                sp[p] = s_cur[i]
+        if density:
+            for p in range(m):
+                su = _sqrt_h(hu[p])
+                dp = (su - sp[p] + crq[p]) * ivv[p] + 0.5 * vv[p]
+                hu[p] = dp
+                ex[p] = -0.5 * dp * dp
+                ex[m + p] = su - 0.5 * dp * dp
+            _exp_inplace(ex, bits)
+            for p in range(m):
+                # e^{ru} phi(d-) = e^{qu} phi(d+) (b / B(u)) e^{(r-q) tau}: N's term is
+                # cg phi(d+) e^{ln(X / B(u))}, times r e^{(r-q) tau} b / X below
+                pdf = INV_SQRT_2PI * ex[p]
+                ex[p] = cd[p] * _cdf_from_pdf(hu[p], pdf) + cg[p] * pdf
+                ex[m + p] = cg[p] * INV_SQRT_2PI * ex[m + p]
+        else:
+            for p in range(m):
+                su = _sqrt_h(hu[p])
+                dp = (su - sp[p] + crq[p]) * ivv[p] + 0.5 * vv[p]
+                dm = dp - vv[p]
+                hu[p] = dp
+                ex[p] = -0.5 * dp * dp
+                ex[m + p] = -0.5 * dm * dm
+            _exp_inplace(ex, bits)
+            for p in range(m):
+                dp = hu[p]
+                ex[p] = cd[p] * _cdf_from_pdf(dp, INV_SQRT_2PI * ex[p])
+                ex[m + p] = cg[p] * _cdf_from_pdf(dp - vv[p], INV_SQRT_2PI * ex[m + p])
         change = 0.0
         for i in range(1, n1):
-            tau = T * tau_frac[i]
-            si = min(math.sqrt(max(H[i], 0.0)), 700.0)
-            b = X * math.exp(-si)
-            sqt = math.sqrt(tau)
-            v = sigma * sqt
-            rqt = (r - q) * tau
             base = (i - 1) * nl
             di = 0.0
             ni = 0.0
-            for k in range(nl):
-                row = (base + k) * n1
-                hu = 0.0
-                for j in range(n1):
-                    hu += lag[row + j] * H[j]
-                su = min(math.sqrt(hu), 700.0) if hu > 0.0 else 0.0
-                c = cs[k]
-                vv = v * c
-                dp = (su - si + rqt * c * c) / vv + 0.5 * vv
-                jac = 2.0 * tau * sn[k] * c  # du / dtheta
-                if density:
-                    pdf = INV_SQRT_2PI * math.exp(-0.5 * dp * dp)
-                    g_phi = 2.0 * sqt / sigma * sn[k] * pdf
-                    ew = eq[base + k]
-                    di += ew * (jac * norm_cdf_given_pdf(dp, pdf) + g_phi)
-                    # e^{ru} phi(d-) = e^{qu} phi(d+) (b / B(u)) e^{(r-q) tau}
-                    ni += ew * g_phi * math.exp(su)
-                else:
-                    di += eq[base + k] * jac * norm_cdf(dp)
-                    ni += er[base + k] * jac * norm_cdf(dp - vv)
-            dp0 = (-si + math.log(X / K) + rqt) / v + 0.5 * v
+            for p in range(base, base + nl):
+                di += ex[p]
+                ni += ex[m + p]
+            si = s_cur[i]
+            v = nv[i]
+            e_s = math.exp(-si)
+            b = X * e_s
+            dp0 = (lxk - si + nrqt[i]) / v + 0.5 * v
             dm0 = dp0 - v
             pdp0 = INV_SQRT_2PI * math.exp(-0.5 * dp0 * dp0)
-            pdm0 = INV_SQRT_2PI * math.exp(-0.5 * dm0 * dm0)
+            pdm0 = pdp0 * (b / K) * ner[i]  # K e^{-r tau} phi(d-) = b e^{-q tau} phi(d+)
             if density:
-                N = pdm0 / v + r * ni * math.exp(rqt - si)
-                D = pdp0 / v + norm_cdf(dp0) + q * di
-                d_n = -pdm0 * dm0 / s2 / tau / b
+                N = pdm0 / v + r * ni * ner[i] * e_s
+                D = pdp0 / v + norm_cdf_given_pdf(dp0, pdp0) + q * di
+                d_n = -pdm0 * dm0 / nsd[i] / b
                 d_d = (1.0 - dp0 / v) * pdp0 / v / b
             else:
-                N = norm_cdf(dm0) + r * ni
-                D = norm_cdf(dp0) + q * di
+                N = norm_cdf_given_pdf(dm0, pdm0) + r * ni
+                D = norm_cdf_given_pdf(dp0, pdp0) + q * di
                 d_n = pdm0 / v / b
                 d_d = pdp0 / v / b
             b_new = b
             if D > 0.0 and math.isfinite(N):
-                alpha = K * math.exp(-rqt)
+                alpha = K / ner[i]
                 b_new = alpha * N / D
                 if it == 0:
                     # Jacobi-Newton: derivative of the non-integral terms (ALO; QuantLib's NDd)
@@ -342,17 +504,37 @@ def qdfp_put(S: float, K: float, T: float, r: float, q: float, sigma: float,
             if move > change:
                 change = move
         for i in range(1, n1):
+            s_cur[i] = min(s_out[i], 700.0)
             H[i] = s_out[i] * s_out[i]
         if change <= stop:
             break
     # early-exercise premium against B(T - t), t = T sin^2(theta)
+    _premium_points(lagp, H, cp, vp, ivp, hp, exp_p, bits)
     premium = 0.0
     for k in range(n_p):
-        t = T * snp[k] * snp[k]
-        v = sigma * sqrt_t * snp[k]
-        dp = (log_sx + _boundary_at(lagp, k * n1, H) + (r - q) * t) / v + 0.5 * v
-        premium += a_r[k] * norm_cdf(v - dp) - a_q[k] * norm_cdf(-dp)
+        dp = hp[k]
+        premium += (a_r[k] * _cdf_from_pdf(vp[k] - dp, INV_SQRT_2PI * exp_p[n_p + k])
+                    - a_q[k] * _cdf_from_pdf(-dp, INV_SQRT_2PI * exp_p[k]))
     v = sigma * sqrt_t
-    dp = (math.log(S / K) + (r - q) * T) / v + 0.5 * v
+    dp = (math.log(S / K) + rq * T) / v + 0.5 * v
     euro = K * math.exp(-r * T) * norm_cdf(v - dp) - S * math.exp(-q * T) * norm_cdf(-dp)
     return max(euro, 0.0) + max(premium, 0.0)
+
+
+@njit
+def _premium_points(lagp: FloatArray, H: FloatArray, cp: FloatArray, vp: FloatArray,
+                    ivp: FloatArray, hp: FloatArray, exp_p: FloatArray,
+                    bits: npt.NDArray[np.int64]) -> None:
+    """``d+`` against ``B(T - t)`` at the premium rule's points, and its densities.
+
+    On return ``hp`` holds ``d+`` and ``exp_p`` holds ``e^{-d+^2 / 2}``, then ``e^{-d-^2 / 2}``.
+    """
+    n_p = hp.size
+    _interpolate(lagp, H, hp)
+    for k in range(n_p):
+        v = vp[k]
+        dp = (cp[k] + _sqrt_h(hp[k])) * ivp[k] + 0.5 * v
+        hp[k] = dp
+        exp_p[k] = -0.5 * dp * dp
+        exp_p[n_p + k] = -0.5 * (dp - v) * (dp - v)
+    _exp_inplace(exp_p, bits)
