@@ -4,9 +4,11 @@ Between the fitted expiries ``T_1 < ... < T_n`` total variance is interpolated l
 ``T`` at fixed log-forward-moneyness ``k`` (for SSVI: ``theta`` linearly in ``T``, then the
 SSVI formula). Both keep a calendar-arbitrage-free set of slices calendar-arbitrage free,
 because ``dw/dT`` at fixed ``k`` is a positive multiple of ``w_{i+1}(k) - w_i(k)`` (or of
-``theta_{i+1} - theta_i`` times ``dw/dtheta >= 0``). Before ``T_1`` the first slice is scaled,
-``w(k, T) = T/T_1 w_1(k)``, and after ``T_n`` the last, ``w(k, T) = T/T_n w_n(k)``: implied
-volatility is held constant in ``T`` at fixed ``k`` outside the fitted range. ``dw/dT``
+``theta_{i+1} - theta_i`` times ``dw/dtheta >= 0``). Outside the fitted range, for SVI slices
+the first (last) slice is scaled, ``w(k, T) = T/T_1 w_1(k)``, so implied volatility is held
+constant in ``T`` at fixed ``k``; for SSVI it is ``theta`` that is scaled the same way and the
+SSVI formula applied, so the smile's shape changes with ``theta`` (steeper skew at shorter
+expiries) while the at-the-money implied volatility is held constant. ``dw/dT``
 comes from the same interpolation (on the interval ``[T_i, T_{i+1})`` holding ``T``, i.e. the
 right derivative at a fitted expiry); ``k``-derivatives are analytic.
 

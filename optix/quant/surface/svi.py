@@ -106,7 +106,11 @@ class SviParams:
 
     @property
     def lee_slope(self) -> float:
-        """Largest wing slope ``b (1 + |rho|)``; Lee's moment formula needs it ``<= 4``."""
+        """Largest wing slope ``b (1 + |rho|)``; Lee's moment formula needs it ``<= 2``.
+
+        (4 is the Rogers-Tehranchi bound on the slope of total variance in ``k``; the fits
+        enforce Lee's 2, under which ``g(k)`` tends to ``1/4 - slope**2/16 >= 0``.)
+        """
         return self.b * (1.0 + abs(self.rho))
 
     def _parts(self, k: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:

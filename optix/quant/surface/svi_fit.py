@@ -233,6 +233,16 @@ def _remove_arbitrage(kk: FloatArray, ww: FloatArray, wt: FloatArray, grid: Floa
     return min(passed, key=lambda item: item[0])[1] if passed else best
 
 
+def _rank(p: SviParams, kk: FloatArray, ww: FloatArray, wt: FloatArray, floor: Smile | None,
+          floor_tol: float) -> tuple[bool, float]:
+    """Sort key of candidate fits: arbitrage-free first (on a grid of their own), then RMSE."""
+    grid = _check_grid(kk, p.m, p.sig, 801)
+    min_g, floor_ok = _violations(p, grid, None if floor is None else floor.total_variance(grid),
+                                  floor_tol)
+    resid = p.total_variance(kk) - ww
+    return (not (min_g >= 0.0 and floor_ok), float(np.sum(wt * resid * resid)))
+
+
 def fit_svi(
     k: npt.ArrayLike,
     w: npt.ArrayLike,
@@ -291,10 +301,22 @@ def fit_svi(
     fine_floor = None if floor is None else floor.total_variance(fine)
     min_g, floor_ok = _violations(params, fine, fine_floor, floor_tol)
     if no_arbitrage and not (min_g >= 0.0 and floor_ok):
-        # A dip between the points of the coarse grid: penalize on the fine one instead.
+        # A dip between the points of the coarse grid: penalize on the fine one instead. The
+        # new smile may have moved (m, sig) far away, so each candidate is judged on a fine
+        # grid built from its own parameters as well, and the better one is kept.
         penalized = True
-        params = _remove_arbitrage(kk, ww, wt, fine, fine_floor, floor_tol, floor)
-        min_g, floor_ok = _violations(params, fine, fine_floor, floor_tol)
+        retry = _remove_arbitrage(kk, ww, wt, fine, fine_floor, floor_tol, floor)
+        params = min((params, retry), key=lambda p: _rank(p, kk, ww, wt, floor, floor_tol))
+    # the final verdict on both fine grids and 8001 points around the final smile; butterfly
+    # also on log-spaced points out to |k - m| = 1e4, for wings that turn negative far from
+    # any data (the calendar floor is not judged out there: strikes e^-1000 F mean nothing)
+    final = np.union1d(fine, _check_grid(kk, params.m, params.sig, 8001))
+    min_g, floor_ok = _violations(params, final,
+                                  None if floor is None else floor.total_variance(final),
+                                  floor_tol)
+    far = np.geomspace(1e-4, 1e4, 2001)
+    min_g = min(min_g, float(np.nanmin(params.g(np.concatenate((params.m - far,
+                                                                   params.m + far))))))
     resid = params.total_variance(kk) - ww
     rmse = math.sqrt(float(np.sum(wt * resid * resid) / np.sum(wt)))
     rmse_iv = None

@@ -547,3 +547,26 @@ def test_chain_rejects_bad_arguments_and_skips_thin_expiries():
         fit_chain(100.0, K[:4], T[:4], 0.0, 0.0, iv[:4], right[:4])
     with pytest.raises(ValueError, match=r"right"):
         fit_chain(100.0, K, T, 0.0, 0.0, iv, np.array(["x"] * 6))
+
+
+def test_butterfly_free_flag_agrees_with_a_wide_fine_grid_on_a_hard_smile():
+    # a steep noisy smile where a second arbitrage-removal pass once moved (m, sig) far away
+    # and the flag was judged on the old grid, reporting a negative-density wing as clean
+    k = np.array([-0.8862709690856829, -0.8588886648445445, -0.8143706405682083,
+        -0.8088749751303923, -0.7255757049538885, -0.4567106258756285, -0.43227031136866567,
+        -0.40686951023031237, -0.2728658958621978, -0.1657351900527586, -0.13921856775704722,
+        0.13715521497486027, 0.18643829620973507, 0.25949357267110695, 0.41863346174532445,
+        0.4524262258700966, 0.46433403304838006, 0.4936934798102972, 0.5366110648215174,
+        0.7308985100419048])
+    w = np.array([1.2324186199236826, 1.1355178970490065, 1.0109544857908392, 0.9886131474437223,
+        0.7793460170730764, 0.3402956705809831, 0.327522412905096, 0.30136830794734065,
+        0.19840791375619413, 0.1328766925609161, 0.1289375504458864, 0.06332258377887778,
+        0.0501725056565092, 0.05096560131577962, 0.05911916892126359, 0.04994396638424602,
+        0.05142822204688476, 0.05471903283709912, 0.05696806552862844, 0.10125749763113114])
+    fit = fit_svi(k, w, T=0.17583057045366998)
+    wide = np.concatenate([-np.geomspace(1e-6, 200, 40001)[::-1], [0.0],
+                           np.geomspace(1e-6, 200, 40001)])
+    g_min = float(np.nanmin(fit.params.g(wide)))
+    assert fit.min_g <= max(g_min, 0.0) + 1e-9  # the reported minimum is not optimistic
+    if fit.butterfly_free:
+        assert g_min >= -1e-12
