@@ -125,9 +125,11 @@ def _evaluate(
         if status < 0:
             t_bad = quotes.t_unique[-status - 1]
             raise ValueError(
-                f"params: variance too small to price T={t_bad:.6g} at these strikes "
-                f"(v0={params.v0:.3g}, theta={params.theta:.3g}); the Fourier integral would "
-                f"need more than {_MAX_PANELS * gl_order} nodes")
+                f"params: the characteristic function decays too slowly to price "
+                f"T={t_bad:.6g} at these strikes (v0={params.v0:.3g}, theta={params.theta:.3g}, "
+                f"xi={params.xi:.3g}, rho={params.rho:.3g}: a tiny variance, or |rho| near 1 "
+                f"with a large xi); the Fourier integral would need more than "
+                f"{_MAX_PANELS * gl_order} nodes")
     prices = quotes.dead_value.copy()
     # The kernel clips to the no-arbitrage band; the max() only absorbs a last-bit difference
     # between its expm1 and numpy's in the parity shift.
