@@ -34,11 +34,12 @@ def _batch(n: int, seed: int = 3):
     return np.full(n, 100.0), K, days, r, q, sigma, right
 
 
-def _ql_us(engine: Callable[[Any], Any], batch, m: int, repeat: int = 2) -> float:
-    """Best time per option of QuantLib's first NPV() over the first ``m`` options."""
+def _ql_run(engine: Callable[[Any], Any], batch, m: int, repeat: int = 2):
+    """QuantLib's first NPV() over the first ``m`` options: (best us per option, prices)."""
     ql.Settings.instance().evaluationDate = TODAY
     S, K, days, r, q, sigma, right = batch
     best = float("inf")
+    prices = np.empty(m)
     for _ in range(repeat):
         options = []
         for i in range(m):
@@ -54,10 +55,14 @@ def _ql_us(engine: Callable[[Any], Any], batch, m: int, repeat: int = 2) -> floa
             opt.setPricingEngine(engine(proc))
             options.append(opt)
         t0 = time.perf_counter()
-        for opt in options:
-            opt.NPV()
+        for i, opt in enumerate(options):
+            prices[i] = opt.NPV()
         best = min(best, time.perf_counter() - t0)
-    return best / m * 1e6
+    return best / m * 1e6, prices
+
+
+def _ql_us(engine: Callable[[Any], Any], batch, m: int, repeat: int = 2) -> float:
+    return _ql_run(engine, batch, m, repeat)[0]
 
 
 def rows() -> list[Row]:
@@ -75,15 +80,32 @@ def rows() -> list[Row]:
 
     fast_s = ql.QdFpAmericanEngine.fastScheme()
     acc_s = ql.QdFpAmericanEngine.accurateScheme()
-    ql_fast = _ql_us(lambda p: ql.QdFpAmericanEngine(p, fast_s), batch, 2000)
+    ql_fast, ql_fast_px = _ql_run(lambda p: ql.QdFpAmericanEngine(p, fast_s), batch, 2000)
     ql_acc = _ql_us(lambda p: ql.QdFpAmericanEngine(p, acc_s), batch, 300)
+    # accuracy, measured here: against QuantLib's high-precision QD+ on the first 1,000
+    # options, and against our converged scheme on the first 20,000
+    hp_s = ql.QdFpAmericanEngine.highPrecisionScheme()
+    _, ql_hp = _ql_run(lambda p: ql.QdFpAmericanEngine(p, hp_s), batch, 1000, repeat=1)
+    k_ref = 20_000
+    sl = slice(0, k_ref)
+    ref = american_price(S[sl], K[sl], T[sl], r[sl], q[sl], sigma[sl], right[sl],
+                         scheme=QdFpScheme.accurate())
+    default_px = american_price(S[sl], K[sl], T[sl], r[sl], q[sl], sigma[sl], right[sl])
+    fast_px = american_price(S[sl], K[sl], T[sl], r[sl], q[sl], sigma[sl], right[sl],
+                             scheme=QdFpScheme.fast())
+    err_hp = np.max(np.abs(default_px[:1000] - ql_hp))
+    err_def = np.max(np.abs(default_px - ref))
+    err_fast = np.abs(fast_px - ref)
+    err_qlf = np.max(np.abs(ql_fast_px - ref[:2000]))
     t_default = ours_us("qdfp", n)
     out.append(Row("qdfp default QdFpScheme()", n, t_default, ql_acc, "QdFpAmerican accurate",
-                   5.0, "numba, 1 core; worst 2.6e-5 vs QL high-precision, 1.5k options"))
+                   5.0, f"numba, 1 core; max err {err_def:.1e} (20k, vs converged), "
+                        f"{err_hp:.1e} (1k, vs QL high-precision)"))
     out.append(Row("qdfp default vs QL's fast scheme", n, t_default, ql_fast,
-                   "QdFpAmerican fast", 5.0, "QL fast: up to 6e-3 off on long deep puts"))
+                   "QdFpAmerican fast", 5.0, f"QL fast: max err {err_qlf:.1e} (2k)"))
     out.append(Row("qdfp QdFpScheme.fast()", n, ours_us("qdfp", n, scheme=QdFpScheme.fast()),
-                   ql_fast, "QdFpAmerican fast", 5.0, "numba; worst 1.2e-3, p99 8e-5"))
+                   ql_fast, "QdFpAmerican fast", 5.0,
+                   f"numba; max err {err_fast.max():.1e}, p99 {np.quantile(err_fast, 0.99):.0e}"))
     ql_baw = _ql_us(ql.BaroneAdesiWhaleyApproximationEngine, batch, 5000)
     out.append(Row("Barone-Adesi-Whaley", n, ours_us("baw", n), ql_baw,
                    "BaroneAdesiWhaley", None, "numba, 1 core"))
@@ -103,7 +125,7 @@ def rows() -> list[Row]:
     t_iv = best_of(lambda: american_implied_vol(prices, S[:k], K[:k], T[:k], r[:k], q[:k],
                                                 right[:k]), 1) / k * 1e6
     out.append(Row("American implied vol (qdfp, Brent)", k, t_iv, None, "-", None,
-                   "numba; ~10-15 qdfp prices per option"))
+                   "numba; a safeguarded root search over qdfp prices"))
     return out
 
 
