@@ -1,0 +1,212 @@
+"""The flow engine: one object that takes a feed's batches and returns flow events and alerts.
+
+:class:`FlowEngine` composes the detectors of :mod:`optix.flow` (sweeps and splits, repeated
+hits, blocks, unusual volume, dark-pool prints) for every underlying in the batches it is given;
+the actor layer hosts one engine per shard. Per batch it validates the prints (a bad row is
+rejected with a reason and counted, the rest of the batch goes on), classifies each print's side
+once, computes the contract keys once, and hands both to the detectors.
+
+Events are returned when they can no longer change (a sweep when its 2-second window has
+passed, a block at once), so the set of events does not depend on how the tape is cut into
+batches; :meth:`FlowEngine.flush` closes everything at the end of a tape. Within one call,
+events come out in a deterministic order: by first print time, then type, then sequence
+numbers. :meth:`FlowEngine.snapshot` / :meth:`FlowEngine.restore` carry the whole state through
+JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from optix.core.equities import EquityPrintBatch
+from optix.core.reference import ContractReference
+from optix.core.trades import OptionTradeBatch
+from optix.core.validation import RejectReason
+from optix.flow.blocks import BlockConfig, BlockDetector
+from optix.flow.clusters import (
+    RepeatConfig,
+    RepeatedHitsDetector,
+    SweepConfig,
+    SweepDetector,
+    contract_keys,
+)
+from optix.flow.darkpool import DarkPoolConfig, DarkPoolDetector
+from optix.flow.events import FlowEvent
+from optix.flow.scoring import ScoredAlert, ScoringConfig, score_event
+from optix.flow.side import SideConfig, aggressor, classify_side
+from optix.flow.volume import UnusualVolumeConfig, UnusualVolumeDetector
+
+__all__ = ["FlowConfig", "FlowEngine", "FlowStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """Configuration of every part of the engine (each part documents its own fields).
+
+    Attributes
+    ----------
+    side, sweep, repeat, block, unusual_volume, dark_pool, scoring
+        The components' configs; defaults are the issue's thresholds.
+    validate : bool
+        Validate incoming batches (reject and count bad rows). Turn off only for batches a
+        source has already validated (every :mod:`optix.data` source does).
+    """
+
+    side: SideConfig = field(default_factory=SideConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+    repeat: RepeatConfig = field(default_factory=RepeatConfig)
+    block: BlockConfig = field(default_factory=BlockConfig)
+    unusual_volume: UnusualVolumeConfig = field(default_factory=UnusualVolumeConfig)
+    dark_pool: DarkPoolConfig = field(default_factory=DarkPoolConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    validate: bool = True
+
+
+@dataclass(slots=True)
+class FlowStats:
+    """Counters of what the engine has seen.
+
+    Attributes
+    ----------
+    trades, equities : int
+        Option trades and equity prints accepted.
+    rejected : collections.Counter
+        Rejected rows per :class:`~optix.core.validation.RejectReason` name.
+    events : collections.Counter
+        Events emitted per type.
+    """
+
+    trades: int = 0
+    equities: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"trades": self.trades, "equities": self.equities,
+                "rejected": dict(self.rejected), "events": dict(self.events)}
+
+
+_NO_TRADES = OptionTradeBatch.from_columns(
+    ts_ns=[], seq=[], underlying=[], expiry=[], strike=[], right=[], price=[], size=[], venue=[],
+    bid=[], ask=[])
+
+
+def _order(ev: FlowEvent) -> tuple[int, str, tuple[int, ...]]:
+    return (ev.first_ts_ns, ev.type.value, ev.seqs)
+
+
+class FlowEngine:
+    """Flow detectors over a stream of batches (module docstring).
+
+    Parameters
+    ----------
+    config : FlowConfig, optional
+        Defaults to :class:`FlowConfig()`.
+    """
+
+    def __init__(self, config: FlowConfig | None = None) -> None:
+        self.config = config or FlowConfig()
+        cfg = self.config
+        self.stats = FlowStats()
+        self._sweep = SweepDetector(cfg.sweep)
+        self._repeat = RepeatedHitsDetector(cfg.repeat)
+        self._block = BlockDetector(cfg.block)
+        self._volume = UnusualVolumeDetector(cfg.unusual_volume)
+        self._dark = DarkPoolDetector(cfg.dark_pool)
+
+    def update(
+        self, trades: OptionTradeBatch | None, now_ns: int, *,
+        equities: EquityPrintBatch | None = None, reference: ContractReference | None = None,
+    ) -> list[FlowEvent]:
+        """Take the next batch of a tape; return the events that closed.
+
+        Parameters
+        ----------
+        trades : OptionTradeBatch or None
+            Option prints, in time order, none earlier than a print already given.
+        now_ns : int
+            Market time up to which the tape is complete.
+        equities : EquityPrintBatch, optional
+            Equity prints of the same interval (for dark-pool prints).
+        reference : ContractReference, optional
+            Open interest and average volume, when the feed publishes them (for unusual
+            volume); kept until the next one.
+
+        Returns
+        -------
+        list of FlowEvent
+            In order of first print time, type and sequence numbers.
+        """
+        events: list[FlowEvent] = []
+        if reference is not None:
+            self._volume.set_reference(reference)
+        if trades is not None and len(trades):
+            trades = self._clean(trades)
+        if trades is not None and len(trades):
+            self.stats.trades += len(trades)
+            side = classify_side(trades.price, trades.bid, trades.ask, trades.conditions,
+                                 self.config.side)
+            keys = contract_keys(trades, aggressor(side))
+            events += self._sweep.update(trades, now_ns, side=side, keys=keys)
+            events += self._repeat.update(trades, now_ns, side=side, keys=keys)
+            events += self._block.update(trades, now_ns)
+            events += self._volume.update(trades, now_ns)
+        else:
+            events += self._sweep.update(_NO_TRADES, now_ns)
+            events += self._repeat.update(_NO_TRADES, now_ns)
+            events += self._volume.update(None, now_ns)
+        if equities is not None and len(equities):
+            equities = self._clean(equities)
+            self.stats.equities += len(equities)
+            events += self._dark.update(equities, now_ns)
+        return self._emit(events)
+
+    def flush(self) -> list[FlowEvent]:
+        """Close every open window (end of a tape) and return the events."""
+        events = (self._sweep.flush() + self._repeat.flush() + self._block.flush()
+                  + self._volume.flush() + self._dark.flush())
+        return self._emit(events)
+
+    def score(self, events: list[FlowEvent]) -> list[ScoredAlert]:
+        """Score events into alerts (:func:`~optix.flow.scoring.score_event`)."""
+        return [score_event(ev, self.config.scoring) for ev in events]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The engine's whole state, JSON-serializable."""
+        return {"version": 1, "stats": self.stats.as_dict(), "sweep": self._sweep.snapshot(),
+                "repeat": self._repeat.snapshot(), "block": self._block.snapshot(),
+                "volume": self._volume.snapshot(), "dark": self._dark.snapshot()}
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], config: FlowConfig | None = None) -> FlowEngine:
+        """An engine continuing from :meth:`snapshot` output."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown flow engine snapshot version {state.get('version')!r}")
+        eng = cls(config)
+        cfg = eng.config
+        eng._sweep = SweepDetector.restore(state["sweep"], cfg.sweep)
+        eng._repeat = RepeatedHitsDetector.restore(state["repeat"], cfg.repeat)
+        eng._block = BlockDetector.restore(state["block"], cfg.block)
+        eng._volume = UnusualVolumeDetector.restore(state["volume"], cfg.unusual_volume)
+        eng._dark = DarkPoolDetector.restore(state["dark"], cfg.dark_pool)
+        st = state["stats"]
+        eng.stats = FlowStats(int(st["trades"]), int(st["equities"]), Counter(st["rejected"]),
+                              Counter(st["events"]))
+        return eng
+
+    def _clean(self, batch: Any) -> Any:
+        if not self.config.validate:
+            return batch
+        checked = batch.validate()
+        for reason, count in checked.reason_counts().items():
+            self.stats.rejected[RejectReason(reason).name] += count
+        return checked.clean
+
+    def _emit(self, events: list[FlowEvent]) -> list[FlowEvent]:
+        events.sort(key=_order)
+        for ev in events:
+            self.stats.events[ev.type.value] += 1
+        return events
