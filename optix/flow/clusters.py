@@ -49,6 +49,7 @@ __all__ = [
     "SweepConfig",
     "SweepDetector",
     "contract_keys",
+    "symbol_keys",
 ]
 
 _S = 1_000_000_000
@@ -137,6 +138,34 @@ def _mix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return h ^ (h >> np.uint64(31))
 
 
+def symbol_keys(names: npt.NDArray[np.str_]) -> Int64Array:
+    """A stable 64-bit hash per ticker (FNV-1a over the code points, then splitmix64).
+
+    The hash ignores the column's string width (``<U3`` and ``<U8`` give the same keys), so
+    the same ticker keys alike in batches built from different sources.
+
+    Parameters
+    ----------
+    names : ndarray of str
+
+    Returns
+    -------
+    ndarray of int64
+        Equal for equal tickers, in any batch or process.
+    """
+    n = names.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    arr = np.ascontiguousarray(names)
+    width = max(arr.dtype.itemsize // 4, 1)
+    codes = arr.view(np.uint32).reshape(n, width).astype(np.uint64)
+    h = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
+    for c in range(width):  # NUL padding (a wider string dtype) leaves the hash unchanged
+        col = codes[:, c]
+        h = np.where(col != 0, (h ^ col) * np.uint64(0x100000001B3), h)
+    return _mix(h).view(np.int64)
+
+
 def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None) -> Int64Array:
     """A 64-bit key per print for its contract (and, if given, its aggressor sign).
 
@@ -156,12 +185,7 @@ def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None) ->
     n = len(batch)
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    under = np.ascontiguousarray(batch.underlying)
-    width = max(under.dtype.itemsize // 4, 1)
-    codes = under.view(np.uint32).reshape(n, width).astype(np.uint64)
-    h = np.full(n, 0xCBF29CE484222325, dtype=np.uint64)
-    for c in range(width):
-        h = (h ^ codes[:, c]) * np.uint64(0x100000001B3)
+    h = symbol_keys(batch.underlying).view(np.uint64)
     days = batch.expiry.astype("datetime64[D]").astype(np.int64).astype(np.uint64)
     strike = np.round(batch.strike * 10_000.0).astype(np.int64).astype(np.uint64)
     h = _mix(h ^ _mix(days + np.uint64(0x9E3779B97F4A7C15)))

@@ -25,6 +25,8 @@ class EventType(StrEnum):
     UNUSUAL_VOLUME = "unusual_volume"
     DARK_POOL = "dark_pool"
     SPREAD = "spread"
+    PATTERN = "pattern"
+    """A smart-money pattern over a window (``detail["pattern"]`` names which)."""
 
 
 @dataclass(frozen=True, slots=True)

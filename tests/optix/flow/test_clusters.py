@@ -272,3 +272,14 @@ def test_precision_and_recall_against_the_labels(market):
         assert len(truth) >= 30, kind
         assert tp / len(found) >= 0.99, kind
         assert tp / len(truth) >= 0.99, kind
+
+
+def test_contract_keys_do_not_depend_on_the_string_width_of_the_column():
+    narrow = tape([0], seq0=1)
+    wide_under = np.array(["SPY"], dtype="<U8")
+    wide = OptionTradeBatch.from_columns(
+        ts_ns=narrow.ts_ns, seq=narrow.seq, underlying=wide_under, expiry=narrow.expiry,
+        strike=narrow.strike, right=narrow.right, price=narrow.price, size=narrow.size,
+        venue=narrow.venue, bid=narrow.bid, ask=narrow.ask, conditions=narrow.conditions)
+    assert narrow.underlying.dtype != wide.underlying.dtype
+    assert contract_keys(narrow)[0] == contract_keys(wide)[0]
