@@ -195,8 +195,11 @@ def _event_line(alert: Any) -> dict[str, Any]:
     def iso(ns: int) -> str:
         return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat(timespec="microseconds")
 
-    if ev.stream == "option" and ev.expiry is not None:
-        contract = format_occ(ev.underlying, ev.expiry, Right(ev.right), ev.strike)
+    if ev.stream == "option":
+        single = ev.expiry is not None and ev.strike == ev.strike and ev.right != 0
+        contract = (format_occ(ev.underlying, ev.expiry, Right(ev.right), ev.strike)
+                    if single and ev.expiry is not None else
+                    f"{ev.underlying} {ev.detail.get('structure') or ev.detail.get('pattern')}")
         venues = [OptionVenue(v).name for v in ev.venues]
     else:
         contract = ev.underlying

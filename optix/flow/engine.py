@@ -1,7 +1,8 @@
 """The flow engine: one object that takes a feed's batches and returns flow events and alerts.
 
 :class:`FlowEngine` composes the detectors of :mod:`optix.flow` (sweeps and splits, repeated
-hits, blocks, unusual volume, dark-pool prints) for every underlying in the batches it is given;
+hits, blocks, unusual volume, dark-pool prints, spreads, smart-money patterns) and the two views
+(60-minute aggregation, dealer positioning) for every underlying in the batches it is given;
 the actor layer hosts one engine per shard. Per batch it validates the prints (a bad row is
 rejected with a reason and counted, the rest of the batch goes on), classifies each print's side
 once, computes the contract keys once, and hands both to the detectors.
@@ -16,14 +17,18 @@ JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from optix.core.chains import ChainSnapshot
 from optix.core.equities import EquityPrintBatch
 from optix.core.reference import ContractReference
 from optix.core.trades import OptionTradeBatch
 from optix.core.validation import RejectReason
+from optix.flow.aggregate import AggregateConfig, FlowAggregator
 from optix.flow.blocks import BlockConfig, BlockDetector
 from optix.flow.clusters import (
     RepeatConfig,
@@ -34,8 +39,11 @@ from optix.flow.clusters import (
 )
 from optix.flow.darkpool import DarkPoolConfig, DarkPoolDetector
 from optix.flow.events import FlowEvent
+from optix.flow.patterns import PatternConfig, PatternDetector
+from optix.flow.positioning import PositioningConfig, PositioningModel
 from optix.flow.scoring import ScoredAlert, ScoringConfig, score_event
 from optix.flow.side import SideConfig, aggressor, classify_side
+from optix.flow.spreads import SpreadConfig, SpreadDetector
 from optix.flow.volume import UnusualVolumeConfig, UnusualVolumeDetector
 
 __all__ = ["FlowConfig", "FlowEngine", "FlowStats"]
@@ -47,8 +55,13 @@ class FlowConfig:
 
     Attributes
     ----------
-    side, sweep, repeat, block, unusual_volume, dark_pool, scoring
+    side, sweep, repeat, block, unusual_volume, dark_pool, spread, pattern, aggregate, \
+    positioning, scoring
         The components' configs; defaults are the issue's thresholds.
+    views : bool
+        Keep the 60-minute aggregation and the dealer-positioning model up to date (queries:
+        :attr:`FlowEngine.aggregator`, :attr:`FlowEngine.positioning`). Off, the engine runs
+        only the event detectors.
     validate : bool
         Validate incoming batches (reject and count bad rows). Turn off only for batches a
         source has already validated (every :mod:`optix.data` source does).
@@ -60,7 +73,12 @@ class FlowConfig:
     block: BlockConfig = field(default_factory=BlockConfig)
     unusual_volume: UnusualVolumeConfig = field(default_factory=UnusualVolumeConfig)
     dark_pool: DarkPoolConfig = field(default_factory=DarkPoolConfig)
+    spread: SpreadConfig = field(default_factory=SpreadConfig)
+    pattern: PatternConfig = field(default_factory=PatternConfig)
+    aggregate: AggregateConfig = field(default_factory=AggregateConfig)
+    positioning: PositioningConfig = field(default_factory=PositioningConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    views: bool = True
     validate: bool = True
 
 
@@ -94,6 +112,13 @@ _NO_TRADES = OptionTradeBatch.from_columns(
     bid=[], ask=[])
 
 
+_NY = ZoneInfo("America/New_York")
+
+
+def _session_date(ts_ns: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, _NY).date().isoformat()
+
+
 def _order(ev: FlowEvent) -> tuple[int, str, tuple[int, ...]]:
     return (ev.first_ts_ns, ev.type.value, ev.seqs)
 
@@ -116,10 +141,19 @@ class FlowEngine:
         self._block = BlockDetector(cfg.block)
         self._volume = UnusualVolumeDetector(cfg.unusual_volume)
         self._dark = DarkPoolDetector(cfg.dark_pool)
+        self._spread = SpreadDetector(cfg.spread)
+        self._pattern = PatternDetector(cfg.pattern)
+        self.aggregator = FlowAggregator(cfg.aggregate)
+        """60-minute order-flow aggregates (query it: ``contracts``, ``summary``, ``events``)."""
+        self.positioning = PositioningModel(cfg.positioning)
+        """Dealer inventory from signed flow, with Greeks (``positions``, ``exposure``...)."""
+        self._now = -(2**62)
+        self._session = ""
 
     def update(
         self, trades: OptionTradeBatch | None, now_ns: int, *,
         equities: EquityPrintBatch | None = None, reference: ContractReference | None = None,
+        chains: tuple[ChainSnapshot, ...] = (),
     ) -> list[FlowEvent]:
         """Take the next batch of a tape; return the events that closed.
 
@@ -133,7 +167,9 @@ class FlowEngine:
             Equity prints of the same interval (for dark-pool prints).
         reference : ContractReference, optional
             Open interest and average volume, when the feed publishes them (for unusual
-            volume); kept until the next one.
+            volume and max pain); kept until the next one.
+        chains : tuple of ChainSnapshot
+            Chain snapshots (spot and implied vols for the positioning model's Greeks).
 
         Returns
         -------
@@ -141,8 +177,10 @@ class FlowEngine:
             In order of first print time, type and sequence numbers.
         """
         events: list[FlowEvent] = []
+        self._now = max(self._now, now_ns)
         if reference is not None:
             self._volume.set_reference(reference)
+        side = None
         if trades is not None and len(trades):
             trades = self._clean(trades)
         if trades is not None and len(trades):
@@ -154,20 +192,43 @@ class FlowEngine:
             events += self._repeat.update(trades, now_ns, side=side, keys=keys)
             events += self._block.update(trades, now_ns)
             events += self._volume.update(trades, now_ns)
+            events += self._spread.update(trades, now_ns, side=side)
         else:
+            trades = None
             events += self._sweep.update(_NO_TRADES, now_ns)
             events += self._repeat.update(_NO_TRADES, now_ns)
             events += self._volume.update(None, now_ns)
+            events += self._spread.update(_NO_TRADES, now_ns)
         if equities is not None and len(equities):
             equities = self._clean(equities)
             self.stats.equities += len(equities)
             events += self._dark.update(equities, now_ns)
+        events += self._pattern.update(trades, now_ns, events, side=side)
+        if self.config.views:
+            self._views(trades, now_ns, events, equities, chains, reference)
         return self._emit(events)
+
+    def _views(self, trades: OptionTradeBatch | None, now_ns: int, events: list[FlowEvent],
+               equities: EquityPrintBatch | None, chains: tuple[ChainSnapshot, ...],
+               reference: ContractReference | None) -> None:
+        if trades is not None:
+            session = _session_date(int(trades.ts_ns[-1]))
+            if session != self._session:
+                if self._session:
+                    self.positioning.reset()  # inventory is estimated per session
+                self._session = session
+        self.aggregator.update(trades, now_ns, events)
+        self.positioning.update(trades, now_ns, equities=equities, chains=chains,
+                                reference=reference)
 
     def flush(self) -> list[FlowEvent]:
         """Close every open window (end of a tape) and return the events."""
         events = (self._sweep.flush() + self._repeat.flush() + self._block.flush()
-                  + self._volume.flush() + self._dark.flush())
+                  + self._volume.flush() + self._dark.flush() + self._spread.flush())
+        events += self._pattern.update(None, self._now, events)
+        events += self._pattern.flush()
+        if self.config.views:
+            self.aggregator.update(None, self._now, events)
         return self._emit(events)
 
     def score(self, events: list[FlowEvent]) -> list[ScoredAlert]:
@@ -176,9 +237,13 @@ class FlowEngine:
 
     def snapshot(self) -> dict[str, Any]:
         """The engine's whole state, JSON-serializable."""
-        return {"version": 1, "stats": self.stats.as_dict(), "sweep": self._sweep.snapshot(),
+        return {"version": 1, "stats": self.stats.as_dict(), "now": self._now,
+                "session": self._session, "sweep": self._sweep.snapshot(),
                 "repeat": self._repeat.snapshot(), "block": self._block.snapshot(),
-                "volume": self._volume.snapshot(), "dark": self._dark.snapshot()}
+                "volume": self._volume.snapshot(), "dark": self._dark.snapshot(),
+                "spread": self._spread.snapshot(), "pattern": self._pattern.snapshot(),
+                "aggregate": self.aggregator.snapshot(),
+                "positioning": self.positioning.snapshot()}
 
     @classmethod
     def restore(cls, state: dict[str, Any], config: FlowConfig | None = None) -> FlowEngine:
@@ -192,6 +257,12 @@ class FlowEngine:
         eng._block = BlockDetector.restore(state["block"], cfg.block)
         eng._volume = UnusualVolumeDetector.restore(state["volume"], cfg.unusual_volume)
         eng._dark = DarkPoolDetector.restore(state["dark"], cfg.dark_pool)
+        eng._spread = SpreadDetector.restore(state["spread"], cfg.spread)
+        eng._pattern = PatternDetector.restore(state["pattern"], cfg.pattern)
+        eng.aggregator = FlowAggregator.restore(state["aggregate"], cfg.aggregate)
+        eng.positioning = PositioningModel.restore(state["positioning"], cfg.positioning)
+        eng._now = int(state["now"])
+        eng._session = str(state["session"])
         st = state["stats"]
         eng.stats = FlowStats(int(st["trades"]), int(st["equities"]), Counter(st["rejected"]),
                               Counter(st["events"]))

@@ -9,7 +9,7 @@ from optix.core.trades import OptionTradeBatch
 from optix.data.synthetic import SyntheticConfig, SyntheticMarket
 from optix.flow.engine import FlowEngine
 
-KINDS = ("sweep", "split", "repeated_hits", "block", "unusual_volume", "dark_pool")
+KINDS = ("sweep", "split", "repeated_hits", "block", "unusual_volume", "dark_pool", "spread")
 
 
 @pytest.fixture(scope="module")
