@@ -38,7 +38,7 @@ from optix.core.trades import OptionTradeBatch
 from optix.flow.events import EventType, FlowEvent
 from optix.flow.side import SideConfig, aggressor, classify_side, sentiment
 
-__all__ = ["BlockConfig", "BlockDetector", "factorize_symbols"]
+__all__ = ["BlockConfig", "BlockDetector", "SymbolIds", "factorize_symbols"]
 
 _CANCEL = np.uint32(int(Condition.CANCEL))
 _AUCTION = int(Condition.AUCTION)
@@ -93,7 +93,8 @@ class BlockDetector:
 
     def __init__(self, config: BlockConfig | None = None) -> None:
         self.config = config or BlockConfig()
-        self._slot: dict[str, int] = {}
+        self._ids = SymbolIds()
+        self._slot = self._ids.ids
         self._sum = np.zeros(0, dtype=np.int64)
         self._count = np.zeros(0, dtype=np.int64)
 
@@ -109,18 +110,23 @@ class BlockDetector:
             return math.nan
         return float(self._sum[s] / self._count[s])
 
-    def _slots(self, names: list[str]) -> Int64Array:
-        out = np.empty(len(names), dtype=np.int64)
-        for i, name in enumerate(names):
-            s = self._slot.get(name)
-            if s is None:
-                s = self._slot[name] = len(self._slot)
-            out[i] = s
+    def _slots(self, names: np.ndarray[Any, Any]) -> Int64Array:
+        """Slot of each row's underlying, adding new underlyings in first-seen order."""
+        slot = self._ids.find(names)
+        if slot is None or (slot < 0).any():  # a new underlying (rare) or an odd column
+            inv, uniq = factorize_symbols(names)
+            table = np.empty(len(uniq), dtype=np.int64)
+            for i, name in enumerate(uniq):
+                s = self._slot.get(name)
+                if s is None:
+                    s = self._slot[name] = len(self._slot)
+                table[i] = s
+            slot = table[inv]
         if len(self._slot) > self._sum.size:
             grow = max(len(self._slot), 2 * self._sum.size) - self._sum.size
             self._sum = np.concatenate([self._sum, np.zeros(grow, dtype=np.int64)])
             self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
-        return out
+        return slot
 
     def update(self, trades: OptionTradeBatch | None, now_ns: int) -> list[FlowEvent]:
         """Blocks among ``trades`` (in tape order), updating the running averages.
@@ -144,24 +150,22 @@ class BlockDetector:
         cand = valid & (size >= cfg.min_size)
         if cand.any():
             cand &= trades.premium >= cfg.min_premium
-        inv, names = factorize_symbols(trades.underlying)
-        slot = self._slots(names)
+        slot = self._slots(trades.underlying)
         w = np.where(valid, size, 0)
-        batch_sum = np.bincount(inv, weights=w, minlength=len(names))
-        batch_cnt = np.bincount(inv, weights=valid, minlength=len(names))
         events: list[FlowEvent] = []
         if cand.any():
             rows = np.flatnonzero(cand)
             # add the same underlying's earlier valid prints in this batch (rows are rare)
-            prior_sum = self._sum[slot[inv[rows]]].copy()
-            prior_cnt = self._count[slot[inv[rows]]].copy()
+            prior_sum = self._sum[slot[rows]].copy()
+            prior_cnt = self._count[slot[rows]].copy()
             for j, r in enumerate(rows.tolist()):
-                same = inv[:r] == inv[r]
+                same = slot[:r] == slot[r]
                 prior_sum[j] += int(w[:r][same].sum())
                 prior_cnt[j] += int(np.count_nonzero(valid[:r][same]))
             events = self._emit(trades, rows, prior_sum, prior_cnt)
-        self._sum[slot] += batch_sum.astype(np.int64)
-        self._count[slot] += batch_cnt.astype(np.int64)
+        n = self._sum.size
+        self._sum += np.bincount(slot, weights=w, minlength=n).astype(np.int64)
+        self._count += np.bincount(slot[valid], minlength=n).astype(np.int64)
         return events
 
     def _emit(self, trades: OptionTradeBatch, rows: Int64Array, prior_sum: Int64Array,
@@ -213,7 +217,7 @@ class BlockDetector:
                 ) -> BlockDetector:
         """A detector continuing from :meth:`snapshot` ``state``."""
         det = cls(config)
-        det._slot = {str(name): i for i, name in enumerate(state["underlyings"])}
+        det._ids.ids.update((str(name), i) for i, name in enumerate(state["underlyings"]))
         det._sum = np.asarray(state["size_sum"], dtype=np.int64).reshape(-1).copy()
         det._count = np.asarray(state["prints"], dtype=np.int64).reshape(-1).copy()
         if not det._sum.size == det._count.size == len(det._slot):
@@ -249,16 +253,66 @@ def factorize_symbols(names: np.ndarray[Any, Any]) -> tuple[Int64Array, list[str
     if arr.size < _SMALL:
         uniq_s, inv = np.unique(arr, return_inverse=True)
         return inv.reshape(-1).astype(np.int64), [str(x) for x in uniq_s.tolist()]
-    width = arr.dtype.itemsize // 4
-    if arr.dtype.kind == "U" and 0 < width <= 9:
-        chars = arr.view(np.uint32).reshape(-1, width)
-        if int(chars.max()) < 128:
-            packed = np.zeros(arr.size, dtype=np.int64)
-            for j in range(width):
-                packed = (packed << 7) | chars[:, j].astype(np.int64)
-            codes, uniq = pd.factorize(packed)
-            first = np.empty(len(uniq), dtype=np.int64)
-            first[codes[::-1]] = np.arange(arr.size - 1, -1, -1)
-            return codes.astype(np.int64), [str(x) for x in arr[first].tolist()]
+    packed = _pack(arr)
+    if packed is not None:
+        codes, uniq = pd.factorize(packed)
+        first = np.empty(len(uniq), dtype=np.int64)
+        first[codes[::-1]] = np.arange(arr.size - 1, -1, -1)
+        return codes.astype(np.int64), [str(x) for x in arr[first].tolist()]
     codes, uniq = pd.factorize(arr.astype(object))
     return codes.astype(np.int64), [str(x) for x in uniq]
+
+
+def _pack(arr: np.ndarray[Any, Any]) -> Int64Array | None:
+    """Each ticker of a str column as one non-negative ``int64`` (7 bits a character).
+
+    Characters are placed from the top bits down, so the packing ignores the column's string
+    width (``<U3`` and ``<U8`` pack alike) and is one-to-one. ``None`` unless every ticker is
+    ASCII and the width is at most 9 characters.
+    """
+    width = arr.dtype.itemsize // 4
+    if arr.dtype.kind != "U" or not 0 < width <= 9:
+        return None
+    chars = np.ascontiguousarray(arr).view(np.uint32).reshape(-1, width)
+    if chars.size and int(chars.max()) >= 128:
+        return None
+    packed = np.zeros(chars.shape[0], dtype=np.int64)
+    for j in range(width):
+        packed |= chars[:, j].astype(np.int64) << (7 * (8 - j))
+    return packed
+
+
+class SymbolIds:
+    """Ids of tickers (a dict, filled by its owner) with a vectorized lookup of a column.
+
+    :meth:`find` looks tickers up through their packed ``int64`` form (see ``_pack``) in a
+    hash index of the known tickers, rebuilt when :attr:`ids` has grown; ``ids`` may only grow.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self._built = 0  # len(ids) when the index was built
+        self._index: pd.Index[Any] = pd.Index(np.zeros(0, dtype=np.int64))
+        self._id = np.zeros(0, dtype=np.int64)
+
+    def find(self, names: np.ndarray[Any, Any]) -> Int64Array | None:
+        """Id of each ticker in ``names``, -1 where unknown.
+
+        ``None`` if the column cannot be packed (non-ASCII or wider than 9 characters): look
+        it up another way.
+        """
+        packed = _pack(np.asarray(names))
+        if packed is None:
+            return None
+        if len(self.ids) != self._built:
+            known = [n for n in self.ids  # a str column never holds a trailing NUL
+                     if len(n) <= 9 and n.isascii() and not n.endswith("\0")]
+            keys = _pack(np.array(known, dtype="<U9")) if known else None
+            self._index = pd.Index(keys if keys is not None else np.zeros(0, dtype=np.int64))
+            self._id = np.array([self.ids[n] for n in known], dtype=np.int64)
+            self._built = len(self.ids)
+        if self._id.size == 0:
+            return np.full(packed.size, -1, dtype=np.int64)
+        pos = np.asarray(self._index.get_indexer(pd.Index(packed)), dtype=np.int64)
+        return np.where(pos >= 0, self._id[pos], -1)
+

@@ -47,7 +47,7 @@ from optix.core.arrays import Int64Array
 from optix.core.enums import Condition
 from optix.core.reference import ContractReference
 from optix.core.trades import OptionTradeBatch
-from optix.flow.blocks import factorize_symbols
+from optix.flow.blocks import SymbolIds, factorize_symbols
 from optix.flow.events import EventType, FlowEvent
 from optix.flow.side import SideConfig, aggressor, classify_side
 
@@ -130,7 +130,8 @@ class UnusualVolumeDetector:
 
     def __init__(self, config: UnusualVolumeConfig | None = None) -> None:
         self.config = config or UnusualVolumeConfig()
-        self._code: dict[str, int] = {}
+        self._syms = SymbolIds()
+        self._code = self._syms.ids
         self._keys = np.zeros(0, dtype=np.int64)
         self._index = pd.Index(self._keys)
         self._oi = np.zeros(0, dtype=np.int64)
@@ -186,6 +187,14 @@ class UnusualVolumeDetector:
         return np.where((self._keys[pos] == key) & (key >= 0), pos, -1).astype(np.int64)
 
     def _codes(self, names: np.ndarray[Any, Any], add: bool) -> Int64Array:
+        """Code of each row's underlying.
+
+        Unknown underlyings are added in first-seen order (``add``) or get -1.
+        """
+        if not add:
+            found = self._syms.find(names)
+            if found is not None:
+                return found
         inv, uniq = factorize_symbols(names)
         table = np.empty(len(uniq), dtype=np.int64)
         for i, name in enumerate(uniq):
@@ -378,7 +387,7 @@ class UnusualVolumeDetector:
                 ) -> UnusualVolumeDetector:
         """A detector continuing from :meth:`snapshot` ``state``."""
         det = cls(config)
-        det._code = {str(n): i for i, n in enumerate(state["underlyings"])}
+        det._code.update((str(n), i) for i, n in enumerate(state["underlyings"]))
         det._keys = np.asarray(state["keys"], dtype=np.int64).reshape(-1)
         det._oi = np.asarray(state["open_interest"], dtype=np.int64).reshape(-1)
         det._avg = np.asarray(state["avg_volume"], dtype=np.float64).reshape(-1)
