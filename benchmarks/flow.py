@@ -38,7 +38,8 @@ def tape():
     trades = OptionTradeBatch.concat([b.trades for b in batches if b.trades is not None])
     eqs = EquityPrintBatch.concat([b.equities for b in batches if b.equities is not None])
     refs = [b.reference for b in batches if b.reference is not None]
-    return trades, eqs, refs[0]
+    labels = [lab for b in batches for lab in b.labels]
+    return trades, eqs, refs[0], labels
 
 
 def run_engine(trades, eqs, ref, validate: bool, views: bool = False, batch: int = 10_000):
@@ -46,18 +47,33 @@ def run_engine(trades, eqs, ref, validate: bool, views: bool = False, batch: int
     eq_cut = np.searchsorted(eqs.ts_ns, trades.ts_ns[np.arange(batch, len(trades), batch)])
     eq_edges = [0, *eq_cut.tolist(), len(eqs)]
     times = []
-    n_events = 0
+    found: list = []
     for i, lo in enumerate(range(0, len(trades), batch)):
         part = trades.take(slice(lo, lo + batch))
         epart = eqs.take(slice(eq_edges[i], eq_edges[i + 1]))
         t0 = time.perf_counter()
-        n_events += len(engine.update(part, int(part.ts_ns[-1]), equities=epart,
-                                      reference=ref if i == 0 else None))
+        events = engine.update(part, int(part.ts_ns[-1]), equities=epart,
+                               reference=ref if i == 0 else None)
         times.append(time.perf_counter() - t0)
+        found += events
     t0 = time.perf_counter()
-    n_events += len(engine.flush())
+    found += engine.flush()
     times.append(time.perf_counter() - t0)
-    return engine, np.array(times), n_events
+    run_engine.events = found  # type: ignore[attr-defined]
+    return engine, np.array(times), len(found)
+
+
+def precision_recall(events, labels) -> str:
+    """Per event type: precision and recall against the synthetic labels (seqs equal)."""
+    parts = []
+    for kind in ("sweep", "split", "repeated_hits", "block", "unusual_volume", "dark_pool",
+                 "spread"):
+        truth = {lab.seqs for lab in labels if lab.kind is not None and lab.kind.value == kind}
+        got = {e.seqs for e in events if e.type.value == kind}
+        tp = len(truth & got)
+        parts.append(f"{kind} {tp / max(len(got), 1):.3f}/{tp / max(len(truth), 1):.3f} "
+                     f"(n={len(truth)})")
+    return "precision/recall vs labels: " + ", ".join(parts)
 
 
 def reference(trades, n: int) -> float:
@@ -85,19 +101,33 @@ def reference(trades, n: int) -> float:
     return time.perf_counter() - t0
 
 
-def rows() -> list[Row]:
-    trades, eqs, ref = tape()
+def memory(trades, eqs, ref, labels=None) -> str:
+    """Traced memory of an engine with views after the day (a separate, untimed run)."""
+    n_sym = len(set(trades.underlying.tolist()))
+    tracemalloc.start()
+    engine, _, _ = run_engine(trades, eqs, ref, False, True)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    busy = len(json.dumps(engine.snapshot())) / n_sym
+    # idle: two hours with no prints, then the state an idle underlying still costs
+    engine.update(None, int(trades.ts_ns[-1]) + 2 * 3600 * 10**9)
+    idle = len(json.dumps(engine.snapshot())) / n_sym
+    return (f"memory: {current / n_sym / 1024:.1f} KiB traced per underlying at the end of the "
+            f"day with views ({n_sym} underlyings; peak {peak / 2**20:.0f} MiB incl. batches); "
+            f"JSON state per underlying {busy / 1024:.1f} KiB busy, {idle / 1024:.1f} KiB after "
+            f"two idle hours")
+
+
+def rows(data=None) -> list[Row]:
+    trades, eqs, ref, _ = data or tape()
     n = len(trades)
     n_ref = 200_000
     ref_us = reference(trades, n_ref) / n_ref * 1e6
     out = []
+    n_sym = len(set(trades.underlying.tolist()))
     for validate, views in ((False, False), (True, False), (True, True)):
-        tracemalloc.start()
         engine, times, n_events = run_engine(trades, eqs, ref, validate, views)
-        current, _ = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         total = float(times.sum())
-        n_sym = len(set(trades.underlying.tolist()))
         snap = len(json.dumps(engine.snapshot()))
         label = ("detectors" if not validate else "detectors + validation") + (
             " + aggregation + positioning" if views else "")
@@ -105,10 +135,12 @@ def rows() -> list[Row]:
                        "per-trade Python, 2 rules", 1.0 if not views else None,
                        f"{n / total / 1e6:.2f} M trades/s; p50 {np.median(times) * 1e3:.1f} ms, "
                        f"p99 {np.quantile(times, 0.99) * 1e3:.1f} ms per batch; {n_events:,} "
-                       f"events; state {snap / n_sym / 1024:.1f} KiB JSON, "
-                       f"{current / n_sym / 1024:.1f} KiB traced per underlying"))
+                       f"events; state {snap / n_sym / 1024:.1f} KiB JSON per underlying"))
     return out
 
 
 if __name__ == "__main__":
-    print_table(rows(), "Flow engine, one core (benchmarks/flow.py)")
+    data = tape()
+    print_table(rows(data), "Flow engine, one core (benchmarks/flow.py)")
+    print(precision_recall(run_engine.events, data[3]))  # type: ignore[attr-defined]
+    print(memory(*data[:3]))
