@@ -38,9 +38,23 @@ Patterns are :class:`~optix.flow.events.FlowEvent` objects of type ``EventType.P
 ``first_ts_ns`` / ``last_ts_ns`` their times; ``detail`` carries ``window_start_ns``,
 ``window_end_ns`` and the measured quantities.
 
+Caps for the busiest underlyings
+--------------------------------
+A print pattern lists at most ``max_event_prints`` (1,000) prints: the largest by premium,
+ties broken by the lower ``seq``, in time order. ``detail["prints_total"]`` is the number of
+qualifying prints in the window and ``detail["prints"]`` the number listed; ``premium``,
+``size``, the share and the sentiment stay exact (they come from the per-minute integer sums),
+while ``first_ts_ns`` / ``last_ts_ns`` are those of the listed prints. On the synthetic market
+no pattern has more than 171 prints, so the cap never binds there.
+
 Memory: per-minute sums per underlying for the last ``window_s``, the qualifying prints of the
 window, the window's unusual-volume events, and one "last fired" boundary per underlying and
-pattern.
+pattern. Qualifying prints are kept only while they can still be listed: per underlying,
+minute and class (call buying, put buying, institutional), the ``max_event_prints`` largest
+(the same order as above), so at most ``3 x steps x max_event_prints`` per underlying (the
+window's top prints are always among its minutes' top prints). The trim runs whenever the
+stored prints have doubled and before a snapshot; since it keeps a fixed function of the
+prints' content, the events do not depend on when it ran.
 """
 
 from __future__ import annotations
@@ -65,8 +79,9 @@ __all__ = ["PATTERN_EVENT_TYPE", "Pattern", "PatternConfig", "PatternDetector"]
 _S = 1_000_000_000
 _NO_SIDE = np.uint32(int(Condition.no_side()))
 # per-minute fields (integer sums)
-_AGGR, _CB, _PB, _CB_N, _PB_N, _INST_N, _INST = range(7)
-_NF = 7
+_AGGR, _CB, _PB, _CB_N, _PB_N, _INST_N, _INST, _CB_SZ, _PB_SZ, _INST_SZ, _INST_TILT = range(11)
+_NF = 11
+_SNAPSHOT_VERSION = 2
 # row classes (bits)
 _CALL_BUY, _PUT_BUY, _INSTITUTIONAL = 1, 2, 4
 _ROW_COLS: dict[str, npt.DTypeLike] = {"ts": np.int64, "seq": np.int64, "slot": np.int64,
@@ -115,6 +130,10 @@ class PatternConfig:
     settle_s : float
         The cluster is evaluated this long after its boundary (120 s), once the other
         detectors have emitted their events for the window.
+    max_event_prints : int
+        A print pattern lists at most this many prints (1,000), the largest by premium;
+        it also bounds the prints kept per underlying (module docstring, "Caps"). The
+        synthetic market's largest pattern has 171 prints.
     """
 
     window_s: float = 900.0
@@ -126,6 +145,7 @@ class PatternConfig:
     institutional_min_prints: int = 1
     cluster_min_contracts: int = 2
     settle_s: float = 120.0
+    max_event_prints: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("window_s", "step_s"):
@@ -140,7 +160,8 @@ class PatternConfig:
                 raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
         if not 0.0 <= self.buying_min_share <= 1.0:
             raise ValueError(f"buying_min_share must be in [0, 1], got {self.buying_min_share}")
-        for name in ("buying_min_prints", "institutional_min_prints", "cluster_min_contracts"):
+        for name in ("buying_min_prints", "institutional_min_prints", "cluster_min_contracts",
+                     "max_event_prints"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -198,6 +219,7 @@ class PatternDetector:
         self._done_prints = -(2**62)  # last boundary index evaluated for print patterns
         self._done_events = -(2**62)  # ... for the event pattern
         self._last_minute = -(2**62)  # minute of the latest print or event
+        self._trim_at = 0  # trim the stored prints once there are more than this
 
     # ------------------------------------------------------------------ input
     def _slots(self, names: list[str]) -> Int64Array:
@@ -272,9 +294,14 @@ class PatternDetector:
         cell = rel * n_slots + slot
         size = n_min * n_slots
         fields = np.zeros((n_min, _NF, n_slots), dtype=np.int64)
+        sent = (aggr * np.sign(right)).astype(np.int8)
+        sz = batch.size.astype(np.int64)
         for f, w in ((_AGGR, np.where(aggr != 0, cents, 0)), (_CB, np.where(cb, cents, 0)),
                      (_PB, np.where(pb, cents, 0)), (_CB_N, cb), (_PB_N, pb),
-                     (_INST_N, inst), (_INST, np.where(inst, cents, 0))):
+                     (_INST_N, inst), (_INST, np.where(inst, cents, 0)),
+                     (_CB_SZ, np.where(cb, sz, 0)), (_PB_SZ, np.where(pb, sz, 0)),
+                     (_INST_SZ, np.where(inst, sz, 0)),
+                     (_INST_TILT, np.where(inst, sent.astype(np.int64) * cents, 0))):
             fields[:, f, :] = _int_bincount(cell, w, size).reshape(n_min, n_slots)
         for j in np.flatnonzero(fields.any(axis=(1, 2))).tolist():
             m = m0 + j
@@ -290,12 +317,40 @@ class PatternDetector:
         cls = (cb * _CALL_BUY | pb * _PUT_BUY | inst * _INSTITUTIONAL).astype(np.int8)
         keep = np.flatnonzero(cls)
         if keep.size:
-            sent = (aggr * np.sign(right)).astype(np.int8)
             new = {"ts": batch.ts_ns[keep], "seq": batch.seq[keep], "slot": slot[keep],
                    "cls": cls[keep], "cents": cents[keep], "size": batch.size[keep],
                    "sent": sent[keep]}
             self._rows = {k: np.concatenate([self._rows[k], new[k].astype(t)])
                           for k, t in _ROW_COLS.items()}
+            if self._rows["ts"].size > self._trim_at:
+                self._trim()
+
+    def _trim(self) -> None:
+        """Keep per underlying, minute and class the ``max_event_prints`` largest prints.
+
+        The kept set is a function of the prints alone (premium, then lower seq), so trimming
+        earlier or later never changes an event.
+        """
+        cap = self.config.max_event_prints
+        r = self._rows
+        n = r["ts"].size
+        keep = np.zeros(n, dtype=bool)
+        minute = r["ts"] // self.config.step_ns
+        for bit in (_CALL_BUY, _PUT_BUY, _INSTITUTIONAL):
+            idx = np.flatnonzero((r["cls"] & bit) != 0)
+            if idx.size <= cap:
+                keep[idx] = True
+                continue
+            order = idx[np.lexsort((r["seq"][idx], -r["cents"][idx], minute[idx],
+                                    r["slot"][idx]))]
+            grp = np.ones(order.size, dtype=bool)
+            grp[1:] = (r["slot"][order][1:] != r["slot"][order][:-1]) | (
+                minute[order][1:] != minute[order][:-1])
+            start = np.maximum.accumulate(np.where(grp, np.arange(order.size), 0))
+            keep[order[np.arange(order.size) - start < cap]] = True
+        if not keep.all():
+            self._rows = {k: v[keep] for k, v in r.items()}
+        self._trim_at = max(2 * int(self._rows["ts"].size), 4 * cap)
 
     def _add_event(self, ev: FlowEvent) -> None:
         slot = int(self._slots([ev.underlying])[0])
@@ -362,6 +417,9 @@ class PatternDetector:
             r = self._rows
             sel = np.flatnonzero((r["slot"] == s) & ((r["cls"] & bit) != 0)
                                  & (r["ts"] >= lo_ts) & (r["ts"] < hi_ts))
+            if sel.size > cfg.max_event_prints:
+                top = np.lexsort((r["seq"][sel], -r["cents"][sel]))[: cfg.max_event_prints]
+                sel = np.sort(sel[top])
             out.append(self._print_event(pat, s, sel, tot[:, s], lo_ts, hi_ts))
         return out
 
@@ -369,14 +427,17 @@ class PatternDetector:
                      lo_ts: int, hi_ts: int) -> FlowEvent:
         cfg = self.config
         r = self._rows
-        cents = int(r["cents"][sel].sum())
-        premium = cents / 100.0
+        f_cents, f_n, f_size = {Pattern.CALL_BUYING: (_CB, _CB_N, _CB_SZ),
+                                Pattern.PUT_BUYING: (_PB, _PB_N, _PB_SZ)}.get(
+            pat, (_INST, _INST_N, _INST_SZ))
+        premium = int(tot[f_cents]) / 100.0
         aggr_prem = int(tot[_AGGR]) / 100.0
         detail: dict[str, Any] = {"pattern": pat.value, "window_start_ns": lo_ts,
                                   "window_end_ns": hi_ts, "prints": int(sel.size),
+                                  "prints_total": int(tot[f_n]),
                                   "aggressive_premium": aggr_prem}
         if pat is Pattern.INSTITUTIONAL:
-            tilt = int(np.sum(r["sent"][sel].astype(np.int64) * r["cents"][sel]))
+            tilt = int(tot[_INST_TILT])
             sent = 1 if tilt > 0 else -1 if tilt < 0 else 0
             side, right = 0, 0
             conf = 0.5 + 0.5 * min(1.0, math.log10(
@@ -396,7 +457,7 @@ class PatternDetector:
             type=PATTERN_EVENT_TYPE[pat], underlying=self._names[s], expiry=None,
             strike=math.nan, right=right, first_ts_ns=int(ts.min()), last_ts_ns=int(ts.max()),
             seqs=tuple(int(q) for q in r["seq"][sel]), stream="option", venues=(),
-            size=int(r["size"][sel].sum()), premium=premium, side=side, sentiment=sent,
+            size=int(tot[f_size]), premium=premium, side=side, sentiment=sent,
             confidence=round(min(max(conf, 0.0), 1.0), 4), detail=detail)
 
     def _eval_events(self, b: int) -> list[FlowEvent]:
@@ -446,9 +507,10 @@ class PatternDetector:
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> dict[str, Any]:
-        """JSON-serializable state."""
+        """JSON-serializable state (the stored prints trimmed first, see "Caps")."""
+        self._trim()
         return {
-            "version": 1, "names": list(self._names),
+            "version": _SNAPSHOT_VERSION, "names": list(self._names),
             "minutes": {str(m): v.tolist() for m, v in sorted(self._minutes.items())},
             "rows": {k: v.tolist() for k, v in self._rows.items()},
             "uv": [[e.ts, e.slot, e.contract, list(e.seqs), e.size, e.cents, e.sentiment]
@@ -462,7 +524,7 @@ class PatternDetector:
     def restore(cls, state: dict[str, Any], config: PatternConfig | None = None
                 ) -> PatternDetector:
         """A detector that continues from ``state`` (from :meth:`snapshot`)."""
-        if state.get("version") != 1:
+        if state.get("version") != _SNAPSHOT_VERSION:
             raise ValueError(f"unknown pattern snapshot version {state.get('version')!r}")
         det = cls(config)
         det._names = [str(n) for n in state["names"]]
@@ -477,6 +539,7 @@ class PatternDetector:
         det._done_prints = int(state["done_prints"])
         det._done_events = int(state["done_events"])
         det._last_minute = int(state["last_minute"])
+        det._trim_at = max(2 * int(det._rows["ts"].size), 4 * det.config.max_event_prints)
         return det
 
 

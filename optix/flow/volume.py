@@ -23,10 +23,24 @@ print's time has passed. Membership depends only on print times, never on batch 
 ``detail`` names the crossing print (``cross_seq``, ``cross_ts_ns``) and the day volume,
 open interest, average and ratios at the crossing.
 
+Cap for the busiest contracts
+-----------------------------
+An event lists at most ``max_buffer_per_contract`` (N, 1,000) prints up to and including the
+crossing print (the most recent ones, in tape order) and at most N prints after it (the first
+ones): at most 2N prints, whatever the contract's print rate. When either side was cut,
+``detail["truncated"]`` is ``True`` (absent otherwise) and ``detail["follow_dropped"]`` counts
+the following prints left out. ``size``, ``premium``, side and venues are those of the listed
+prints; ``day_volume`` stays exact. On the synthetic market no event has more than 17 prints
+on either side, so the cap never binds there.
+
 State and memory
 ----------------
 Per reference contract: its day volume and whether it fired today (two arrays), plus the last
-``lookback_s`` of prints (chunks, one per batch, dropped by time) and the open events.
+``lookback_s`` of prints (chunks, one per batch, dropped by time) and the open events. The
+buffered prints are trimmed to the N + 1 most recent per contract (the extra one tells whether
+an event's look-back was cut) whenever the buffer has doubled and before a snapshot; an open
+event holds at most 2N prints. What is kept is a function of the prints alone, so trimming
+never changes an event.
 
 ``now_ns`` must mean "every print with ``ts_ns < now_ns`` has been delivered" (e.g. the
 feed batch's ``end_ns``); events close on it.
@@ -84,6 +98,10 @@ class UnusualVolumeConfig:
         contracts printed at or through the ask or bid (0.75); else 0.
     side : SideConfig
         How prints are placed against the quote.
+    max_buffer_per_contract : int
+        An event lists at most this many prints up to its crossing and this many after it
+        (1,000); it bounds the prints buffered per contract (module docstring, "Cap"). The
+        synthetic market's busiest event has 17 prints on one side.
     """
 
     min_oi_ratio: float = 1.0
@@ -92,6 +110,7 @@ class UnusualVolumeConfig:
     follow_s: float = 60.0
     side_dominance: float = 0.75
     side: SideConfig = field(default_factory=SideConfig)
+    max_buffer_per_contract: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("min_oi_ratio", "min_avg_multiple", "lookback_s", "follow_s"):
@@ -100,6 +119,9 @@ class UnusualVolumeConfig:
                 raise ValueError(f"{name} must be finite and >= 0, got {v}")
         if not 0.5 < self.side_dominance <= 1.0:
             raise ValueError(f"side_dominance must be in (0.5, 1], got {self.side_dominance}")
+        if self.max_buffer_per_contract < 1:
+            raise ValueError("max_buffer_per_contract must be at least 1, got "
+                             f"{self.max_buffer_per_contract}")
 
 
 @dataclass(slots=True)
@@ -117,6 +139,9 @@ class _Open:
     oi: int
     avg: float
     rows: dict[str, list[Any]]
+    follow: int = 0  # prints listed after the crossing
+    dropped: int = 0  # following prints left out (over the cap)
+    truncated: bool = False  # the look-back was cut
 
 
 class UnusualVolumeDetector:
@@ -143,6 +168,7 @@ class UnusualVolumeDetector:
         self._chunks: list[dict[str, np.ndarray[Any, Any]]] = []
         self._open: list[_Open] = []
         self._now = -(2**62)
+        self._trim_at = 0  # trim the buffer once it holds more rows than this
 
     # ------------------------------------------------------------------ reference
     @property
@@ -242,7 +268,25 @@ class UnusualVolumeDetector:
         out += self._close(now_ns)
         horizon = now_ns - round(self.config.lookback_s * _S)
         self._chunks = [c for c in self._chunks if c["ts"].size and int(c["ts"][-1]) >= horizon]
+        if sum(int(c["ts"].size) for c in self._chunks) > self._trim_at:
+            self._trim()
         return out
+
+    def _buffer(self) -> dict[str, np.ndarray[Any, Any]]:
+        """The buffered prints of listed contracts within ``lookback_s`` of ``now``, trimmed."""
+        horizon = self._now - round(self.config.lookback_s * _S)
+        cat = {c: np.concatenate([ch[c] for ch in self._chunks]) if self._chunks
+               else np.zeros(0, dtype=_DTYPES[c]) for c in _COLS}
+        m = (cat["key"] >= 0) & (cat["ts"] >= horizon)
+        cat = {c: v[m] for c, v in cat.items()}
+        return {c: v[_last_per_key(cat["key"], self.config.max_buffer_per_contract + 1)]
+                for c, v in cat.items()}
+
+    def _trim(self) -> None:
+        """Keep the ``max_buffer_per_contract + 1`` latest buffered prints per contract."""
+        buf = self._buffer()
+        self._chunks = [buf] if buf["ts"].size else []
+        self._trim_at = max(2 * int(buf["ts"].size), 1024)
 
     def flush(self) -> list[FlowEvent]:
         """Emit every open event (end of tape)."""
@@ -274,12 +318,16 @@ class UnusualVolumeDetector:
             "key": key, "ts": trades.ts_ns[sl], "seq": trades.seq[sl], "size": size,
             "price": trades.price[sl], "bid": trades.bid[sl], "ask": trades.ask[sl],
             "cond": trades.conditions[sl], "venue": trades.venue[sl]}
-        # prints following an open event's crossing join it
+        # prints following an open event's crossing join it (the first N of them)
+        cap = cfg.max_buffer_per_contract
         for ev in self._open:
             rows = np.flatnonzero((key == ev.key)
                                   & (chunk["ts"] <= ev.cross_ts + round(cfg.follow_s * _S)))
+            take = min(int(rows.size), cap - ev.follow)
+            ev.dropped += int(rows.size) - take
+            ev.follow += take
             for c in _COLS:
-                ev.rows[c] += chunk[c][rows].tolist()
+                ev.rows[c] += chunk[c][rows[:take]].tolist()
         idx = pos[found]
         if idx.size:
             np.add.at(self._vol, idx, size[found])
@@ -306,18 +354,30 @@ class UnusualVolumeDetector:
         lo = cross_ts - round(cfg.lookback_s * _S)
         hi = cross_ts + round(cfg.follow_s * _S)
         k = int(self._keys[i])
-        acc: dict[str, list[Any]] = {c: [] for c in _COLS}
-        for c_ in [*self._chunks, chunk]:
-            m = np.flatnonzero((c_["key"] == k) & (c_["ts"] >= lo) & (c_["ts"] <= hi))
+        cap = cfg.max_buffer_per_contract
+        before_rows: dict[str, list[Any]] = {c: [] for c in _COLS}
+        for c_ in self._chunks:
+            m = np.flatnonzero((c_["key"] == k) & (c_["ts"] >= lo))
             for c in _COLS:
-                acc[c] += c_[c][m].tolist()
+                before_rows[c] += c_[c][m].tolist()
+        upto = np.flatnonzero((chunk["key"] == k) & (chunk["ts"] >= lo)
+                              & (np.arange(chunk["ts"].size) <= r))
+        after = np.flatnonzero((chunk["key"] == k) & (chunk["ts"] <= hi)
+                               & (np.arange(chunk["ts"].size) > r))
+        acc = {c: before_rows[c] + chunk[c][upto].tolist() for c in _COLS}
+        n_before = len(acc["ts"])
+        acc = {c: v[max(0, n_before - cap):] for c, v in acc.items()}
+        follow = min(int(after.size), cap)
+        for c in _COLS:
+            acc[c] += chunk[c][after[:follow]].tolist()
         t = start + r
         self._open.append(_Open(
             key=k, underlying=str(trades.underlying[t]),
             expiry_day=int(trades.expiry[t].astype("datetime64[D]").astype(np.int64)),
             strike=float(trades.strike[t]), right=int(trades.right[t]), cross_ts=cross_ts,
             cross_seq=int(chunk["seq"][r]), volume=int(cum[j]), oi=int(self._oi[i]),
-            avg=float(self._avg[i]), rows=acc))
+            avg=float(self._avg[i]), rows=acc, follow=follow,
+            dropped=int(after.size) - follow, truncated=n_before > cap))
 
     def _close(self, now_ns: int) -> list[FlowEvent]:
         follow = round(self.config.follow_s * _S)
@@ -347,6 +407,13 @@ class UnusualVolumeDetector:
         conf = 0.5 + 0.25 * math.log10(min(oi_ratio, 100.0) / max(cfg.min_oi_ratio, 1e-9))
         conf += 0.25 * math.log10(min(avg_multiple, 1e4) / max(cfg.min_avg_multiple, 1e-9))
         ts = rows["ts"]
+        detail: dict[str, Any] = {
+            "cross_seq": ev.cross_seq, "cross_ts_ns": ev.cross_ts, "day_volume": ev.volume,
+            "open_interest": ev.oi, "avg_volume": ev.avg, "oi_ratio": oi_ratio,
+            "avg_multiple": avg_multiple}
+        if ev.truncated or ev.dropped:
+            detail["truncated"] = True
+            detail["follow_dropped"] = ev.dropped
         return FlowEvent(
             type=EventType.UNUSUAL_VOLUME, underlying=ev.underlying,
             expiry=dt.date.fromordinal(ev.expiry_day + _EPOCH_ORD), strike=ev.strike,
@@ -354,21 +421,17 @@ class UnusualVolumeDetector:
             seqs=tuple(int(q) for q in rows["seq"]), stream="option",
             venues=tuple(sorted({int(v) for v in rows["venue"]})), size=int(size.sum()),
             premium=float((price * size).sum() * 100.0), side=s, sentiment=s * ev.right,
-            confidence=min(max(conf, 0.0), 1.0),
-            detail={"cross_seq": ev.cross_seq, "cross_ts_ns": ev.cross_ts,
-                    "day_volume": ev.volume, "open_interest": ev.oi, "avg_volume": ev.avg,
-                    "oi_ratio": oi_ratio, "avg_multiple": avg_multiple},
+            confidence=min(max(conf, 0.0), 1.0), detail=detail,
         )
 
     # ------------------------------------------------------------------ state
     def snapshot(self) -> dict[str, Any]:
-        """JSON-serializable state (reference, day volumes, recent prints, open events)."""
-        horizon = self._now - round(self.config.lookback_s * _S)
-        recent: dict[str, list[Any]] = {c: [] for c in _COLS}
-        for ch in self._chunks:
-            m = np.flatnonzero((ch["key"] >= 0) & (ch["ts"] >= horizon))
-            for c in _COLS:
-                recent[c] += ch[c][m].tolist()
+        """JSON-serializable state (reference, day volumes, recent prints, open events).
+
+        The recent prints are trimmed first (module docstring, "Cap").
+        """
+        buf = self._buffer()
+        recent = {c: v.tolist() for c, v in buf.items()}
         active = np.flatnonzero((self._vol != 0) | self._fired)
         return {
             "underlyings": list(self._code), "keys": self._keys.tolist(),
@@ -379,7 +442,8 @@ class UnusualVolumeDetector:
             "open": [{"key": e.key, "underlying": e.underlying, "expiry_day": e.expiry_day,
                       "strike": e.strike, "right": e.right, "cross_ts": e.cross_ts,
                       "cross_seq": e.cross_seq, "volume": e.volume, "oi": e.oi, "avg": e.avg,
-                      "rows": {c: list(v) for c, v in e.rows.items()}} for e in self._open],
+                      "rows": {c: list(v) for c, v in e.rows.items()}, "follow": e.follow,
+                      "dropped": e.dropped, "truncated": e.truncated} for e in self._open],
         }
 
     @classmethod
@@ -409,12 +473,27 @@ class UnusualVolumeDetector:
                            right=int(o["right"]), cross_ts=int(o["cross_ts"]),
                            cross_seq=int(o["cross_seq"]), volume=int(o["volume"]),
                            oi=int(o["oi"]), avg=float(o["avg"]),
-                           rows={c: list(o["rows"][c]) for c in _COLS})
+                           rows={c: list(o["rows"][c]) for c in _COLS},
+                           follow=int(o.get("follow", 0)), dropped=int(o.get("dropped", 0)),
+                           truncated=bool(o.get("truncated", False)))
                      for o in state["open"]]
+        det._trim_at = max(2 * int(det._chunks[0]["ts"].size), 1024)
         return det
 
 
 _EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
+
+
+def _last_per_key(key: Int64Array, n: int) -> Int64Array:
+    """Indices (ascending) of the last ``n`` rows of each key."""
+    if key.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-np.arange(key.size), key))  # by key, latest first
+    k = key[order]
+    start = np.ones(k.size, dtype=bool)
+    start[1:] = k[1:] != k[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(k.size), 0))
+    return np.sort(order[np.arange(k.size) - first < n]).astype(np.int64)
 
 
 def _keys(codes: Int64Array, expiry: np.ndarray[Any, Any], strike: np.ndarray[Any, Any],

@@ -197,3 +197,77 @@ def test_memory_is_bounded_by_the_window():
     run(det, split(random_tape(8), 20, 1))
     state = det.snapshot()
     assert len(state["minutes"]) <= 16
+
+
+# ------------------------------------------------------------------ caps for busy underlyings
+def test_event_lists_at_most_max_event_prints_the_largest_with_exact_sums():
+    sizes = [100, 150, 120, 240, 110, 200, 130]  # calls bought at the ask, $10: none institutional
+    cfg = PatternConfig(max_event_prints=3)
+    (ev,) = run(PatternDetector(cfg), [tape(range(1, 8), size=sizes)])
+    assert ev.seqs == (2, 4, 6)  # $240k, $200k, $150k, in time order
+    assert ev.detail["prints"] == 3 and ev.detail["prints_total"] == 7
+    assert ev.premium == 10.0 * 100 * sum(sizes) and ev.size == sum(sizes)
+    (full,) = run(PatternDetector(), [tape(range(1, 8), size=sizes)])
+    assert (full.premium, full.size, full.confidence) == (ev.premium, ev.size, ev.confidence)
+    assert full.detail["prints"] == full.detail["prints_total"] == 7
+
+
+def test_cap_edge_n_prints_listed_whole_and_n_plus_one_cut():
+    cfg = PatternConfig(max_event_prints=5)
+    (ev,) = run(PatternDetector(cfg), [tape([1, 2, 3, 4, 5])])
+    assert ev.seqs == (1, 2, 3, 4, 5) and ev.detail["prints_total"] == 5
+    (ev,) = run(PatternDetector(cfg), [tape([1, 2, 3, 4, 5, 6])])  # equal premiums: lower seq
+    assert ev.seqs == (1, 2, 3, 4, 5) and ev.detail["prints_total"] == 6
+    assert ev.premium == 600_000
+
+
+def test_institutional_sums_stay_exact_under_the_cap():
+    # three $300k prints bought and one $400k sold: listed only the largest, tilt from all
+    t = tape([1, 2, 3, 4], price=[30.0, 30.0, 30.0, 40.0], bid=[29.9, 29.9, 29.9, 40.0],
+             ask=[30.0, 30.0, 30.0, 40.1], right=-1)
+    (ev,) = run(PatternDetector(PatternConfig(max_event_prints=1)), [t])
+    assert ev.detail["pattern"] == Pattern.INSTITUTIONAL.value
+    assert ev.seqs == (4,) and ev.detail["prints_total"] == 4
+    assert ev.premium == 1_300_000 and ev.size == 400 and ev.sentiment == -1  # puts bought
+
+
+def busy_tape(n: int, seed: int = 0) -> OptionTradeBatch:
+    rng = np.random.default_rng(seed)
+    ts = np.sort(rng.uniform(0, 40 * 60, n))
+    return tape(ts.tolist(), size=rng.integers(1, 400, n).tolist(),
+                right=rng.choice([1, -1], n).tolist(),
+                price=rng.choice([10.0, 30.0], n).tolist(),
+                ask=30.0, bid=1.0)  # at 10: mid; at 30: at the ask
+
+
+def test_stored_prints_are_bounded_for_a_busy_underlying():
+    cfg = PatternConfig(max_event_prints=4)
+    det = PatternDetector(cfg)
+    evs = run(det, split(busy_tape(20_000), 50, 3)[:-1])
+    assert any(e.detail["prints_total"] > 4 for e in evs)
+    assert all(len(e.seqs) <= 4 for e in evs)
+    state = det.snapshot()
+    assert len(state["rows"]["ts"]) <= 3 * cfg.steps * cfg.max_event_prints
+    assert len(PatternDetector().snapshot()["rows"]["ts"]) == 0
+
+
+@pytest.mark.parametrize("cap", [1, 3, 1000])
+def test_capped_patterns_do_not_depend_on_split_or_restore(cap):
+    cfg = PatternConfig(max_event_prints=cap)
+    trades = random_tape(9)
+    whole = keyset(run(PatternDetector(cfg), [trades]))
+    totals = sorted(e.detail["prints_total"] for e in run(PatternDetector(cfg), [trades]))
+    assert whole and (cap == 1000 or totals[-1] > cap)
+    for seed in (1, 2):
+        assert keyset(run(PatternDetector(cfg), split(trades, 300, seed))) == whole
+    det, got = PatternDetector(cfg), []
+    for i, p in enumerate(split(trades, 40, 5)):
+        if i % 7 == 3:
+            det = PatternDetector.restore(json.loads(json.dumps(det.snapshot())), cfg)
+        got += det.update(p, int(p.ts_ns[-1]) + 1 if len(p) else 0)
+    assert keyset(got + det.flush()) == whole
+
+
+def test_max_event_prints_is_validated():
+    with pytest.raises(ValueError):
+        PatternConfig(max_event_prints=0)

@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 import json
 
 import numpy as np
@@ -168,10 +169,13 @@ def test_precision_and_recall_against_the_synthetic_labels(market):
     assert tp / len(got) >= 0.99 and tp / len(positives) >= 0.99
 
 
-def test_same_events_whatever_the_split(market):
+@pytest.mark.parametrize("cap", [1000, 4])  # 4: the cap binds on the synthetic day
+def test_same_events_whatever_the_split(market, cap):
     feed, _ = market
-    det = UnusualVolumeDetector()
-    ref = sorted(str(e.as_dict()) for e in run(feed, det) + det.flush())
+    det = UnusualVolumeDetector(capped(cap))
+    evs = run(feed, det) + det.flush()
+    assert any("truncated" in e.detail for e in evs) == (cap == 4)
+    ref = sorted(str(e.as_dict()) for e in evs)
     # regroup: whole sessions in one batch, and random cuts of each session
     rng = np.random.default_rng(3)
     regrouped: Feed = []
@@ -190,20 +194,93 @@ def test_same_events_whatever_the_split(market):
             day_ref = r
         if trades is not None and len(trades):
             day.append(trades)
-    det = UnusualVolumeDetector()
+    det = UnusualVolumeDetector(capped(cap))
     assert sorted(str(e.as_dict()) for e in run(regrouped, det) + det.flush()) == ref
 
 
-def test_snapshot_and_restore_mid_tape_gives_the_same_events(market):
+@pytest.mark.parametrize("cap", [1000, 4])
+def test_snapshot_and_restore_mid_tape_gives_the_same_events(market, cap):
     feed, _ = market
-    det = UnusualVolumeDetector()
+    det = UnusualVolumeDetector(capped(cap))
     ref = [e.as_dict() for e in run(feed, det) + det.flush()]
-    det, out, with_open = UnusualVolumeDetector(), [], 0
+    det, out, with_open = UnusualVolumeDetector(capped(cap)), [], 0
     for i, (trades, now, r) in enumerate(feed):
         if i % 331 == 50:  # restore from JSON often, sometimes with events still open
             state = json.loads(json.dumps(det.snapshot()))
             with_open += bool(state["open"])
-            det = UnusualVolumeDetector.restore(state, UnusualVolumeConfig())
+            det = UnusualVolumeDetector.restore(state, capped(cap))
         out += det.update(trades, now, reference=r)
     assert with_open > 0
     assert [e.as_dict() for e in out + det.flush()] == ref
+
+
+# ------------------------------------------------------------------ cap for busy contracts
+def capped(n: int) -> UnusualVolumeConfig:
+    return UnusualVolumeConfig(max_buffer_per_contract=n)
+
+
+def test_lookback_cap_edge_n_prints_kept_and_n_plus_one_cut():
+    (ev,) = detect([tape([34, 34, 33])], config=capped(3))  # crosses on the 3rd print
+    assert ev.seqs == (0, 1, 2) and "truncated" not in ev.detail
+    (ev,) = detect([tape([25, 25, 25, 26])], config=capped(3))  # 4 up to the crossing
+    assert ev.seqs == (1, 2, 3) and ev.detail["truncated"] is True
+    assert ev.detail["follow_dropped"] == 0 and ev.detail["day_volume"] == 101
+
+
+def test_follow_cap_edge_n_prints_kept_and_n_plus_one_cut():
+    (ev,) = detect([tape([101, 1, 1, 1])], config=capped(3))
+    assert ev.seqs == (0, 1, 2, 3) and "truncated" not in ev.detail
+    (ev,) = detect([tape([101, 1, 1, 1, 1])], config=capped(3))
+    assert ev.seqs == (0, 1, 2, 3) and ev.detail["truncated"] is True
+    assert ev.detail["follow_dropped"] == 1
+
+
+def busy_contract(n: int, cross_at: int) -> OptionTradeBatch:
+    """``n`` one-lot prints over 50 s; volume reaches OI at ``cross_at`` with a big print."""
+    sizes = [1] * n
+    sizes[cross_at] = 200
+    return tape(sizes, [50.0 * i / n for i in range(n)])
+
+
+def test_busy_contract_event_is_bounded_and_the_same_however_it_is_batched():
+    trades = busy_contract(3000, 2000)
+    cfg = capped(50)
+    ref = reference(oi=2100)
+    (whole,) = detect([trades], ref, config=cfg)
+    assert whole.detail["cross_seq"] == 2000 and whole.detail["truncated"] is True
+    assert whole.seqs == tuple(range(1951, 2051))  # 50 up to the crossing, 50 after
+    assert whole.detail["follow_dropped"] == 999 - 50
+    assert whole.size == 49 + 200 + 50 and whole.detail["day_volume"] == 2000 + 200
+    for cuts in ([1] * 3000, [7] * 429, [1999, 1, 1000], [2000, 1000]):
+        edges = np.cumsum([0, *cuts]).clip(max=3000)
+        parts = [trades.take(slice(int(a), int(b)))
+                 for a, b in itertools.pairwise(edges.tolist()) if b > a]
+        assert [e.as_dict() for e in detect(parts, ref, config=cfg)] == [whole.as_dict()]
+    det, out = UnusualVolumeDetector(cfg), []
+    det.set_reference(ref)
+    for i, a in enumerate(range(0, 3000, 100)):
+        part = trades.take(slice(a, a + 100))
+        if i % 4 == 2:
+            state = json.loads(json.dumps(det.snapshot()))
+            assert len(state["recent"]["ts"]) <= 51
+            det = UnusualVolumeDetector.restore(state, cfg)
+        out += det.update(part, int(part.ts_ns[-1]) + 1)
+    (ev,) = out + det.flush()
+    assert ev.as_dict() == whole.as_dict()
+
+
+def test_buffer_is_bounded_per_contract():
+    det = UnusualVolumeDetector(capped(10))
+    det.set_reference(reference(oi=10**9))
+    trades = tape([1] * 5000, [40.0 * i / 5000 for i in range(5000)])
+    for a in range(0, 5000, 100):
+        part = trades.take(slice(a, a + 100))
+        det.update(part, int(part.ts_ns[-1]) + 1)
+        assert sum(c["ts"].size for c in det._chunks) <= 1024 + 100
+    assert len(det.snapshot()["recent"]["seq"]) == 11  # N + 1
+    assert len(UnusualVolumeDetector(capped(10)).snapshot()["recent"]["seq"]) == 0
+
+
+def test_max_buffer_per_contract_is_validated():
+    with pytest.raises(ValueError):
+        capped(0)
