@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -166,7 +166,18 @@ def symbol_keys(names: npt.NDArray[np.str_]) -> Int64Array:
     return _mix(h).view(np.int64)
 
 
-def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None) -> Int64Array:
+@overload
+def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None, *,
+                  aggr_too: Literal[False] = False) -> Int64Array: ...
+
+
+@overload
+def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None, *,
+                  aggr_too: Literal[True]) -> tuple[Int64Array, Int64Array]: ...
+
+
+def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None, *,
+                  aggr_too: bool = False) -> Int64Array | tuple[Int64Array, Int64Array]:
     """A 64-bit key per print for its contract (and, if given, its aggressor sign).
 
     Parameters
@@ -176,21 +187,32 @@ def contract_keys(batch: OptionTradeBatch, aggr: npt.ArrayLike | None = None) ->
         Aggressor sign per print (+1, -1, 0), mixed into the key so buys and sells of a
         contract get different keys.
 
+    aggr_too : bool
+        Return both keys, ``(without the sign, with it)``, from one pass over the contract
+        columns (``aggr`` required).
+
     Returns
     -------
-    ndarray of int64
+    ndarray of int64, or a pair of them with ``aggr_too``
         Equal for prints of the same contract (and sign); a hash, stable across batches
         and processes.
     """
     n = len(batch)
     if n == 0:
-        return np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int64)
+        return (empty, empty) if aggr_too else empty
     h = symbol_keys(batch.underlying).view(np.uint64)
     days = batch.expiry.astype("datetime64[D]").astype(np.int64).astype(np.uint64)
     strike = np.round(batch.strike * 10_000.0).astype(np.int64).astype(np.uint64)
     h = _mix(h ^ _mix(days + np.uint64(0x9E3779B97F4A7C15)))
     h = _mix(h ^ strike)
     right = batch.right.astype(np.int64) + 2
+    if aggr_too:
+        if aggr is None:
+            raise ValueError("aggr_too needs aggr")
+        plain = _mix(h ^ right.astype(np.uint64)).view(np.int64)
+        signed = right * 4 + np.asarray(aggr, dtype=np.int64) + 2
+        return plain, _mix(h ^ signed.astype(np.uint64)).view(np.int64)
     if aggr is not None:
         right = right * 4 + np.asarray(aggr, dtype=np.int64) + 2
     h = _mix(h ^ right.astype(np.uint64))

@@ -13,6 +13,12 @@ batches; :meth:`FlowEngine.flush` closes everything at the end of a tape. Within
 events come out in a deterministic order: by first print time, then type, then sequence
 numbers. :meth:`FlowEngine.snapshot` / :meth:`FlowEngine.restore` carry the whole state through
 JSON.
+
+Every single-contract option event (sweep, split, block, repeated hits, unusual volume) also
+says whether it looks like opening new positions: :class:`~optix.flow.opening.OpeningTracker`
+keeps each contract's day volume and open interest behind the recent prints and sets
+``detail["opening"]`` (``size > open_interest - (day_volume - size)``), ``detail["day_volume"]``
+(through the event's last print) and ``detail["open_interest"]`` (``None`` when unknown).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from optix.flow.clusters import (
 )
 from optix.flow.darkpool import DarkPoolConfig, DarkPoolDetector
 from optix.flow.events import FlowEvent
+from optix.flow.opening import OpeningConfig, OpeningTracker
 from optix.flow.patterns import PatternConfig, PatternDetector
 from optix.flow.positioning import PositioningConfig, PositioningModel
 from optix.flow.scoring import ScoredAlert, ScoringConfig, score_event
@@ -56,7 +63,7 @@ class FlowConfig:
     Attributes
     ----------
     side, sweep, repeat, block, unusual_volume, dark_pool, spread, pattern, aggregate, \
-    positioning, scoring
+    positioning, scoring, opening
         The components' configs; defaults are the issue's thresholds.
     views : bool
         Keep the 60-minute aggregation and the dealer-positioning model up to date (queries:
@@ -78,6 +85,7 @@ class FlowConfig:
     aggregate: AggregateConfig = field(default_factory=AggregateConfig)
     positioning: PositioningConfig = field(default_factory=PositioningConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    opening: OpeningConfig = field(default_factory=OpeningConfig)
     views: bool = True
     validate: bool = True
 
@@ -143,6 +151,7 @@ class FlowEngine:
         self._dark = DarkPoolDetector(cfg.dark_pool)
         self._spread = SpreadDetector(cfg.spread)
         self._pattern = PatternDetector(cfg.pattern)
+        self._opening = OpeningTracker(cfg.opening)
         self.aggregator = FlowAggregator(cfg.aggregate)
         """60-minute order-flow aggregates (query it: ``contracts``, ``summary``, ``events``)."""
         self.positioning = PositioningModel(cfg.positioning)
@@ -180,6 +189,7 @@ class FlowEngine:
         self._now = max(self._now, now_ns)
         if reference is not None:
             self._volume.set_reference(reference)
+            self._opening.set_reference(reference)
         side = None
         if trades is not None and len(trades):
             trades = self._clean(trades)
@@ -187,7 +197,8 @@ class FlowEngine:
             self.stats.trades += len(trades)
             side = classify_side(trades.price, trades.bid, trades.ask, trades.conditions,
                                  self.config.side)
-            keys = contract_keys(trades, aggressor(side))
+            plain, keys = contract_keys(trades, aggressor(side), aggr_too=True)
+            self._opening.update(trades, plain)
             events += self._sweep.update(trades, now_ns, side=side, keys=keys)
             events += self._repeat.update(trades, now_ns, side=side, keys=keys)
             events += self._block.update(trades, now_ns)
@@ -204,6 +215,8 @@ class FlowEngine:
             self.stats.equities += len(equities)
             events += self._dark.update(equities, now_ns)
         events += self._pattern.update(trades, now_ns, events, side=side)
+        self._opening.annotate(events)
+        self._opening.trim(now_ns)
         if self.config.views:
             self._views(trades, now_ns, events, equities, chains, reference)
         return self._emit(events)
@@ -227,6 +240,7 @@ class FlowEngine:
                   + self._volume.flush() + self._dark.flush() + self._spread.flush())
         events += self._pattern.update(None, self._now, events)
         events += self._pattern.flush()
+        self._opening.annotate(events)
         if self.config.views:
             self.aggregator.update(None, self._now, events)
         return self._emit(events)
@@ -243,7 +257,8 @@ class FlowEngine:
                 "volume": self._volume.snapshot(), "dark": self._dark.snapshot(),
                 "spread": self._spread.snapshot(), "pattern": self._pattern.snapshot(),
                 "aggregate": self.aggregator.snapshot(),
-                "positioning": self.positioning.snapshot()}
+                "positioning": self.positioning.snapshot(),
+                "opening": self._opening.snapshot()}
 
     @classmethod
     def restore(cls, state: dict[str, Any], config: FlowConfig | None = None) -> FlowEngine:
@@ -261,6 +276,8 @@ class FlowEngine:
         eng._pattern = PatternDetector.restore(state["pattern"], cfg.pattern)
         eng.aggregator = FlowAggregator.restore(state["aggregate"], cfg.aggregate)
         eng.positioning = PositioningModel.restore(state["positioning"], cfg.positioning)
+        if "opening" in state:  # absent from snapshots taken before opening tracking
+            eng._opening = OpeningTracker.restore(state["opening"], cfg.opening)
         eng._now = int(state["now"])
         eng._session = str(state["session"])
         st = state["stats"]

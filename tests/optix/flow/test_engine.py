@@ -49,7 +49,8 @@ def _merge(batches, size):
 
 
 def _keys(events):
-    return sorted((e.type.value, e.seqs, e.premium, e.confidence) for e in events)
+    return sorted((e.type.value, e.seqs, e.premium, e.confidence, e.detail.get("opening"),
+                   e.detail.get("day_volume")) for e in events)
 
 
 def test_every_detector_agrees_with_the_synthetic_labels(feed, whole):
