@@ -105,13 +105,15 @@ def classify_side(
     return side
 
 
+_AGGRESSOR = np.zeros(Side.NONE + 3, dtype=np.int8)  # indexed by code + 2
+_AGGRESSOR[Side.BELOW_BID + 2] = _AGGRESSOR[Side.AT_BID + 2] = -1
+_AGGRESSOR[Side.AT_ASK + 2] = _AGGRESSOR[Side.ABOVE_ASK + 2] = 1
+
+
 def aggressor(side: npt.ArrayLike) -> Int8Array:
     """+1 where a buyer lifted the offer (at/above ask), -1 where a seller hit the bid, else 0."""
     s = np.asarray(side, dtype=np.int8)
-    out = np.zeros(s.shape, dtype=np.int8)
-    out[(s == Side.AT_ASK) | (s == Side.ABOVE_ASK)] = 1
-    out[(s == Side.AT_BID) | (s == Side.BELOW_BID)] = -1
-    return out
+    return np.asarray(_AGGRESSOR[s.astype(np.intp) + 2], dtype=np.int8)
 
 
 def sentiment(side: npt.ArrayLike, right: npt.ArrayLike) -> Int8Array:
