@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -141,8 +141,14 @@ class FlowEngine:
     """
 
     def __init__(self, config: FlowConfig | None = None) -> None:
-        self.config = config or FlowConfig()
-        cfg = self.config
+        cfg = config or FlowConfig()
+        # one side classification for every component: the engine's ``side`` wins
+        cfg = replace(cfg, **{
+            name: replace(getattr(cfg, name), side=cfg.side)
+            for name in ("block", "unusual_volume", "aggregate", "positioning", "spread",
+                         "pattern", "sweep", "repeat", "dark_pool", "opening")
+            if hasattr(getattr(cfg, name), "side")})
+        self.config = cfg
         self.stats = FlowStats()
         self._sweep = SweepDetector(cfg.sweep)
         self._repeat = RepeatedHitsDetector(cfg.repeat)

@@ -57,7 +57,7 @@ __all__ = ["OPENING_TYPES", "OpeningConfig", "OpeningTracker"]
 _S = 1_000_000_000
 _NY = ZoneInfo("America/New_York")
 _CANCEL = np.uint32(int(Condition.CANCEL))
-_COLS = ("seq", "ts", "pos", "vol", "oi")  # per recent print
+_COLS = ("seq", "ts", "pos", "vol", "oi", "key")  # per recent print (key: the contract's)
 
 OPENING_TYPES = frozenset({EventType.SWEEP, EventType.SPLIT, EventType.BLOCK,
                            EventType.REPEATED_HITS, EventType.UNUSUAL_VOLUME})
@@ -89,17 +89,25 @@ def _next_midnight_ns(ts_ns: int) -> int:
     return round(nxt.timestamp()) * _S
 
 
-def _reference_keys(reference: ContractReference) -> Int64Array:
-    """:func:`contract_keys` of the reference's contracts (it reads only the contract columns)."""
-    n = len(reference)
+def _contract_keys_of(underlying: Any, expiry: Any, strike: Any, right: Any) -> Int64Array:
+    """:func:`contract_keys` of contracts given as columns (a zero-filled batch around them)."""
+    under = np.asarray(underlying, dtype=str)
+    n = under.size
     zf = np.zeros(n, dtype=np.float64)
     zi = np.zeros(n, dtype=np.int64)
     batch = OptionTradeBatch(
-        ts_ns=zi, seq=zi, underlying=reference.underlying, expiry=reference.expiry,
-        strike=reference.strike, right=reference.right, price=zf, size=zi,
-        venue=np.zeros(n, dtype=np.uint8), bid=zf, ask=zf,
+        ts_ns=zi, seq=zi, underlying=under,
+        expiry=np.asarray(expiry, dtype="datetime64[D]"),
+        strike=np.asarray(strike, dtype=np.float64), right=np.asarray(right, dtype=np.int8),
+        price=zf, size=zi, venue=np.zeros(n, dtype=np.uint8), bid=zf, ask=zf,
         conditions=np.zeros(n, dtype=np.uint32))
     return contract_keys(batch)
+
+
+def _reference_keys(reference: ContractReference) -> Int64Array:
+    """:func:`contract_keys` of the reference's contracts."""
+    return _contract_keys_of(reference.underlying, reference.expiry, reference.strike,
+                             reference.right)
 
 
 class OpeningTracker:
@@ -193,7 +201,7 @@ class OpeningTracker:
             buf = np.zeros((len(_COLS), cap), dtype=np.int64)
             buf[:, :live] = self._buf[:, self._lo:self._hi]
             self._buf, self._lo, self._hi = buf, 0, live
-        self._buf[:, self._hi:self._hi + n] = (seq, ts, pos, vol, oi)
+        self._buf[:, self._hi:self._hi + n] = (seq, ts, pos, vol, oi, keys)
         self._hi += n
 
     @property
@@ -243,13 +251,19 @@ class OpeningTracker:
         self._lo += int(np.searchsorted(ts, now_ns - round(self.config.horizon_s * _S)))
 
     # ------------------------------------------------------------------ output
-    def lookup(self, seqs: Int64Array) -> tuple[Int64Array, Int64Array, Int64Array]:
+    def lookup(self, seqs: Int64Array, keys: Int64Array
+               ) -> tuple[Int64Array, Int64Array, Int64Array]:
         """Tape position, day volume and open interest of each print (``-1``: not recorded).
+
+        A print is found by its sequence number *and* its contract: feed sequence numbers do
+        not name prints on their own (OPRA numbers per publisher, replayed files per file).
 
         Parameters
         ----------
         seqs : ndarray of int64
             Feed sequence numbers of recent prints.
+        keys : ndarray of int64
+            :func:`~optix.flow.clusters.contract_keys` (without the sign) of their contracts.
 
         Returns
         -------
@@ -261,12 +275,20 @@ class OpeningTracker:
         miss = np.full(seqs.size, -1, dtype=np.int64)
         if n == 0 or seqs.size == 0:
             return miss, miss.copy(), miss.copy()
-        if self._sorted:
-            at = np.minimum(np.searchsorted(rec["seq"], seqs), n - 1)
-        else:
-            order = np.argsort(rec["seq"], kind="stable")
-            at = order[np.minimum(np.searchsorted(rec["seq"][order], seqs), n - 1)]
-        hit = rec["seq"][at] == seqs
+        order = (np.arange(n) if self._sorted
+                 else np.argsort(rec["seq"], kind="stable"))
+        sorted_seq = rec["seq"][order]
+        lo = np.searchsorted(sorted_seq, seqs, side="left")
+        hi = np.searchsorted(sorted_seq, seqs, side="right")
+        at = order[np.minimum(lo, n - 1)]
+        hit = (lo < hi) & (rec["key"][at] == keys)
+        # a sequence number shared by prints of several contracts: scan its few rows
+        for j in np.flatnonzero(~hit & (hi - lo > 1)):
+            rows = order[lo[j]:hi[j]]
+            same = rows[rec["key"][rows] == keys[j]]
+            if same.size:
+                at[j] = same[-1]
+                hit[j] = True
         return (np.where(hit, rec["pos"][at], -1), np.where(hit, rec["vol"][at], -1),
                 np.where(hit, rec["oi"][at], -1))
 
@@ -287,7 +309,10 @@ class OpeningTracker:
         lens = [len(ev.seqs) for ev in judged]
         seqs = np.fromiter((q for ev in judged for q in ev.seqs), dtype=np.int64,
                            count=sum(lens))
-        pos, vol, oi = self.lookup(seqs)
+        ev_keys = _contract_keys_of([ev.underlying for ev in judged],
+                                    [ev.expiry for ev in judged],
+                                    [ev.strike for ev in judged], [ev.right for ev in judged])
+        pos, vol, oi = self.lookup(seqs, np.repeat(ev_keys, lens))
         starts = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
         last = np.maximum.reduceat(pos, starts)
         # the row of each event's latest print: position equals the group maximum

@@ -13,9 +13,10 @@ bounded so the total lies in [0, 100]:
 Severity: 70+ CRITICAL, 50+ HIGH, 30+ MEDIUM, 15+ LOW, else INFO. So an eight-leg $1M sweep at
 confidence 0.8 is CRITICAL (37 + 24 + 12 = 73), a $100,000 block at 0.6 MEDIUM (36.5).
 
-The alert id hashes the event type, the stream and the exact sequence numbers of the prints that
-caused the event: replaying the same tape yields the same ids, which is what lets the cluster
-drop duplicates after a restart (``alert_history.id`` is this id).
+The alert id hashes the event type, the stream, the contract, the first and last print times
+and the exact sequence numbers of the prints that caused the event: replaying the same tape
+yields the same ids, which is what lets the cluster drop duplicates after a restart
+(``alert_history.id`` is this id).
 """
 
 from __future__ import annotations
@@ -90,9 +91,17 @@ class ScoredAlert:
 
 
 def alert_id(event: FlowEvent) -> str:
-    """Deterministic id: ``<type>-<16 hex>`` from the type, stream, underlying and seqs."""
-    text = f"{event.type.value}|{event.stream}|{event.underlying}|" + ",".join(
-        str(s) for s in event.seqs)
+    """Deterministic id: ``<type>-<16 hex>`` from what caused the event.
+
+    The hash covers the type, stream, underlying, contract, the first and last print times and
+    the sequence numbers. Feed sequence numbers alone do not name prints (OPRA feeds number
+    per publisher, replayed files per file), so the contract and the times keep two events
+    that share seqs apart.
+    """
+    expiry = "" if event.expiry is None else event.expiry.isoformat()
+    text = (f"{event.type.value}|{event.stream}|{event.underlying}|{expiry}|{event.strike!r}|"
+            f"{event.right}|{event.first_ts_ns}|{event.last_ts_ns}|"
+            + ",".join(str(s) for s in event.seqs))
     return f"{event.type.value}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 

@@ -107,3 +107,12 @@ def test_alerts_carry_scores_severities_and_ids_that_replay_identically(feed):
     assert [x.alert_id for x in a] == [x.alert_id for x in b]
     assert len({x.alert_id for x in a}) == len(a)
     assert all(0.0 <= x.score <= 100.0 for x in a)
+
+
+def test_the_engine_side_config_reaches_every_component():
+    from optix.flow.engine import FlowConfig
+    from optix.flow.side import SideConfig
+
+    cfg = FlowEngine(FlowConfig(side=SideConfig(quote_tolerance=0.01))).config
+    for part in (cfg.block, cfg.unusual_volume, cfg.aggregate, cfg.positioning):
+        assert part.side.quote_tolerance == 0.01

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import json
 
@@ -92,7 +93,7 @@ def test_day_volume_resets_at_new_york_midnight():
 
 def test_an_unknown_contract_is_never_opening():
     tr = tracker(tape([5000], underlying="ZZZ"))
-    ev = event((0,), 5000)
+    ev = dataclasses.replace(event((0,), 5000), underlying="ZZZ")
     tr.annotate([ev])
     assert ev.detail == {"opening": False, "day_volume": 5000, "open_interest": None}
     tr = OpeningTracker()  # no reference at all
@@ -141,3 +142,29 @@ def test_the_engine_marks_its_blocks():
         (ev,) = [e for e in events if e.type is EventType.BLOCK]
         assert ev.detail["opening"] is opening  # 200 > oi - (300 - 200)
         assert ev.detail["day_volume"] == 300 and ev.detail["open_interest"] == oi
+
+
+def test_prints_sharing_a_sequence_number_are_told_apart_by_their_contract():
+    # feeds number per publisher: the call and the put prints both carry seqs 0 and 1
+    ref = ContractReference(
+        as_of_ns=T0 - 3600 * S, underlying=np.array(["AAA", "AAA"]),
+        expiry=np.array(["2024-06-21", "2024-06-21"], dtype="datetime64[D]"),
+        strike=np.array([100.0, 100.0]), right=np.array([1, -1], dtype=np.int8),
+        open_interest=np.array([10, 1_000_000]), avg_volume=np.array([10.0, 10.0]))
+    calls = tape([200, 200])
+    puts = OptionTradeBatch.from_columns(
+        ts_ns=[T0 + 5 * S, T0 + 6 * S], seq=[0, 1], underlying=["AAA"] * 2,
+        expiry=["2024-06-21"] * 2, strike=[100.0] * 2, right=[-1, -1], price=[1.0] * 2,
+        size=[200, 200], venue=["XCBO"] * 2, bid=[0.95] * 2, ask=[1.0] * 2)
+    tr = OpeningTracker()
+    tr.set_reference(ref)
+    tr.update(calls)
+    tr.update(puts)
+    call_ev = event((0, 1), 400)
+    put_ev = FlowEvent(type=EventType.SWEEP, underlying="AAA", expiry=dt.date(2024, 6, 21),
+                       strike=100.0, right=-1, first_ts_ns=T0, last_ts_ns=T0, seqs=(0, 1),
+                       stream="option", venues=(1,), size=400, premium=40_000.0, side=1,
+                       sentiment=-1, confidence=0.5)
+    tr.annotate([call_ev, put_ev])
+    assert call_ev.detail["open_interest"] == 10 and call_ev.detail["opening"] is True
+    assert put_ev.detail["open_interest"] == 1_000_000 and put_ev.detail["opening"] is False

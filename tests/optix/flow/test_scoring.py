@@ -37,6 +37,12 @@ def test_alert_id_depends_only_on_what_caused_the_event():
     assert alert_id(a) != alert_id(_event(seq0=11))
     assert alert_id(a) != alert_id(_event(seq0=10, kind=EventType.SWEEP))
     assert alert_id(a).startswith("block-") and len(alert_id(a)) == len("block-") + 16
+    # the same seqs on another contract or at another time (feeds number per publisher)
+    other_strike = FlowEvent(EventType.BLOCK, "SPY", None, 105.0, 1, 0, 1, a.seqs, "option",
+                             (3,), 10, 1.0, 1, 1, 0.5)
+    later = FlowEvent(EventType.BLOCK, "SPY", None, math.nan, 1, 86_400, 86_401, a.seqs,
+                      "option", (3,), 10, 1.0, 1, 1, 0.5)
+    assert len({alert_id(a), alert_id(other_strike), alert_id(later)}) == 3
 
 
 def test_config_is_validated():
