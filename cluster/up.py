@@ -182,7 +182,11 @@ def run_up(
         feed.run.remote()
         feed_desc = ray.get(feed.status.remote(), timeout=120)["source"]
         running.set()
-        if not stop.is_set():
+        if stop.is_set():
+            # the signal came during start-up, but the code it interrupted swallowed our
+            # exception (Ray's and Serve's start-up catch broadly): still an interrupt
+            status = 130
+        else:
             echo(_banner(settings, dashboard, db, cache_desc, feed_desc))
             stop.wait(exit_after)
     except _Interrupted:
