@@ -35,6 +35,77 @@ class Smile(Protocol):
         ...
 
 
+class _SmileFromParts:
+    """Mixin: the :class:`Smile` methods and ``g`` from one ``_parts(k) -> (w, w', w'')``.
+
+    Subclasses implement ``_parts``; every public accessor then reads one of its three arrays,
+    so a model's formulas live in one place.
+    """
+
+    __slots__ = ()
+
+    def _parts(self, k: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+        raise NotImplementedError
+
+    def total_variance(self, k: npt.ArrayLike) -> FloatArray:
+        """Total implied variance ``w(k)``.
+
+        Parameters
+        ----------
+        k : array_like
+            Log-forward-moneyness ``ln(K/F)``.
+
+        Returns
+        -------
+        ndarray of float64
+        """
+        return self._parts(k)[0]
+
+    def dw_dk(self, k: npt.ArrayLike) -> FloatArray:
+        """First derivative ``dw/dk``.
+
+        Parameters
+        ----------
+        k : array_like
+            Log-forward-moneyness.
+
+        Returns
+        -------
+        ndarray of float64
+        """
+        return self._parts(k)[1]
+
+    def d2w_dk2(self, k: npt.ArrayLike) -> FloatArray:
+        """Second derivative ``d2w/dk2``.
+
+        Parameters
+        ----------
+        k : array_like
+            Log-forward-moneyness.
+
+        Returns
+        -------
+        ndarray of float64
+        """
+        return self._parts(k)[2]
+
+    def g(self, k: npt.ArrayLike) -> FloatArray:
+        """Gatheral-Jacquier ``g(k)`` (eq. 2.1); negative values are butterfly arbitrage.
+
+        Parameters
+        ----------
+        k : array_like
+            Log-forward-moneyness.
+
+        Returns
+        -------
+        ndarray of float64
+            ``nan`` where ``w(k) <= 0`` (possible only at the vertex of a zero-floor smile).
+        """
+        kk = np.asarray(k, dtype=np.float64)
+        return butterfly_g(kk, *self._parts(kk))
+
+
 def butterfly_g(
     k: npt.ArrayLike, w: npt.ArrayLike, dw: npt.ArrayLike, d2w: npt.ArrayLike
 ) -> FloatArray:

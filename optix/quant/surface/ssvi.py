@@ -20,7 +20,7 @@ import numpy.typing as npt
 from scipy.optimize import least_squares
 
 from optix.core.arrays import FloatArray
-from optix.quant.surface.smile import butterfly_g
+from optix.quant.surface.smile import _SmileFromParts
 
 __all__ = ["SsviConditions", "SsviFit", "SsviParams", "SsviSlice", "fit_ssvi"]
 
@@ -226,7 +226,7 @@ class SsviParams:
 
 
 @dataclass(frozen=True)
-class SsviSlice:
+class SsviSlice(_SmileFromParts):
     """One expiry of an SSVI surface: the parameters at a fixed ATM total variance ``theta``.
 
     Parameters
@@ -250,63 +250,9 @@ class SsviSlice:
             raise ValueError(f"SsviSlice.theta must be positive and finite, got {self.theta!r}")
         object.__setattr__(self, "theta", float(self.theta))
 
-    def total_variance(self, k: npt.ArrayLike) -> FloatArray:
-        """Total implied variance ``w(k)``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self.params.parts(k, self.theta)[0]
-
-    def dw_dk(self, k: npt.ArrayLike) -> FloatArray:
-        """First derivative ``dw/dk``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self.params.parts(k, self.theta)[1]
-
-    def d2w_dk2(self, k: npt.ArrayLike) -> FloatArray:
-        """Second derivative ``d2w/dk2``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self.params.parts(k, self.theta)[2]
-
-    def g(self, k: npt.ArrayLike) -> FloatArray:
-        """Gatheral-Jacquier ``g(k)``; negative values are butterfly arbitrage.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        kk = np.asarray(k, dtype=np.float64)
-        w, w1, w2, _ = self.params.parts(kk, self.theta)
-        return butterfly_g(kk, w, w1, w2)
+    def _parts(self, k: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+        w, w1, w2, _ = self.params.parts(k, self.theta)
+        return w, w1, w2
 
 
 @dataclass(frozen=True)

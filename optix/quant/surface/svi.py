@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optix.core.arrays import FloatArray
-from optix.quant.surface.smile import butterfly_g, risk_neutral_density
+from optix.quant.surface.smile import _SmileFromParts, risk_neutral_density
 
 __all__ = ["SviParams", "svi_total_variance"]
 
@@ -54,7 +54,7 @@ def svi_total_variance(
 
 
 @dataclass(frozen=True)
-class SviParams:
+class SviParams(_SmileFromParts):
     """Raw SVI parameters of one expiry's smile in total variance.
 
     Parameters
@@ -75,6 +75,11 @@ class SviParams:
     ValueError
         If a parameter is not finite or breaks its bound, or if the minimum total variance
         ``a + b sig sqrt(1 - rho**2)`` is negative.
+
+    Notes
+    -----
+    ``dw/dk = b (rho + (k - m)/sqrt((k - m)**2 + sig**2))`` and
+    ``d2w/dk2 = b sig**2 / ((k - m)**2 + sig**2)**1.5``.
     """
 
     a: float
@@ -116,48 +121,6 @@ class SviParams:
     def _parts(self, k: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
         return svi_total_variance(k, self.a, self.b, self.rho, self.m, self.sig)
 
-    def total_variance(self, k: npt.ArrayLike) -> FloatArray:
-        """Total implied variance ``w(k)``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness ``ln(K/F)``.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self._parts(k)[0]
-
-    def dw_dk(self, k: npt.ArrayLike) -> FloatArray:
-        """First derivative ``b (rho + (k - m)/sqrt((k - m)**2 + sig**2))``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self._parts(k)[1]
-
-    def d2w_dk2(self, k: npt.ArrayLike) -> FloatArray:
-        """Second derivative ``b sig**2 / ((k - m)**2 + sig**2)**1.5``.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-        """
-        return self._parts(k)[2]
-
     def implied_vol(self, k: npt.ArrayLike, T: npt.ArrayLike) -> FloatArray:
         """Black implied volatility ``sqrt(w(k)/T)``.
 
@@ -181,22 +144,6 @@ class SviParams:
         if not np.all(np.isfinite(t) & (t > 0.0)):
             raise ValueError("T must be positive and finite for an implied volatility")
         return np.asarray(np.sqrt(np.maximum(self.total_variance(k), 0.0) / t), dtype=np.float64)
-
-    def g(self, k: npt.ArrayLike) -> FloatArray:
-        """Gatheral-Jacquier ``g(k)`` (eq. 2.1); negative values are butterfly arbitrage.
-
-        Parameters
-        ----------
-        k : array_like
-            Log-forward-moneyness.
-
-        Returns
-        -------
-        ndarray of float64
-            ``nan`` where ``w(k) = 0`` (possible only at the vertex of a zero-floor smile).
-        """
-        kk = np.asarray(k, dtype=np.float64)
-        return butterfly_g(kk, *self._parts(kk))
 
     def density(self, k: npt.ArrayLike) -> FloatArray:
         """Risk-neutral density of ``ln(S_T/F_T)`` at ``k`` (negative under butterfly arbitrage).
