@@ -16,7 +16,14 @@ from scipy.special import ndtr
 
 from optix.core.arrays import FloatArray
 
-__all__ = ["bsm_price", "bsm_price_unchecked", "flat_broadcast", "rights_to_sign"]
+__all__ = [
+    "bsm_price",
+    "bsm_price_unchecked",
+    "check_inputs",
+    "flat_broadcast",
+    "rights_to_sign",
+    "settle_expired",
+]
 
 
 def rights_to_sign(right: npt.ArrayLike) -> FloatArray:
@@ -66,8 +73,12 @@ def flat_broadcast(*args: npt.ArrayLike) -> tuple[list[FloatArray], tuple[int, .
     return out, shape
 
 
-def _check_inputs(**arrays: FloatArray) -> None:
-    """Raise ValueError naming the first argument with a value outside its domain."""
+def check_inputs(**arrays: FloatArray) -> None:
+    """Raise ValueError naming the first argument with a value outside its domain.
+
+    Keywords are any of ``s, k, t, r, q, sigma`` (checked in the order given): ``S`` and ``K``
+    positive and finite, ``sigma`` ``>= 0`` and finite, the rest finite.
+    """
     rules = {"s": ("S", "positive and finite"), "k": ("K", "positive and finite"),
              "t": ("T", "finite (T <= 0 is expired)"), "r": ("r", "finite"),
              "q": ("q", "finite"), "sigma": ("sigma", ">= 0 and finite")}
@@ -80,6 +91,13 @@ def _check_inputs(**arrays: FloatArray) -> None:
         if not np.all(ok):
             name, rule = rules[key]
             raise ValueError(f"{name} must be {rule}, got {np.asarray(arr)[~ok].ravel()[:3]}")
+
+
+def settle_expired(
+    price: npt.ArrayLike, s: FloatArray, k: FloatArray, t: FloatArray, w: FloatArray
+) -> FloatArray:
+    """``price`` where ``T > 0``, else the exercise value ``max(w (S - K), 0)``."""
+    return np.asarray(np.where(t > 0.0, price, np.maximum(w * (s - k), 0.0)), dtype=np.float64)
 
 
 def bsm_price(
@@ -120,7 +138,7 @@ def bsm_price(
     """
     s, k, t, rr, qq, vol = (np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma))
     w = rights_to_sign(right)
-    _check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
+    check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
     t_pos = np.maximum(t, 0.0)
     df_r = np.exp(-rr * t_pos)
     df_q = np.exp(-qq * t_pos)
@@ -132,8 +150,7 @@ def bsm_price(
     price = w * (s * df_q * ndtr(w * d1) - k * df_r * ndtr(w * d2))
     forward_intrinsic = np.maximum(w * (s * df_q - k * df_r), 0.0)
     out = np.where(live, price, forward_intrinsic)
-    out = np.where(t > 0, out, np.maximum(w * (s - k), 0.0))
-    return np.asarray(np.maximum(out, 0.0), dtype=np.float64)
+    return np.asarray(np.maximum(settle_expired(out, s, k, t, w), 0.0), dtype=np.float64)
 
 
 def bsm_price_unchecked(

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from scipy.special import gammaln, ndtr
 
 from optix.core.arrays import FloatArray
-from optix.quant.bsm import rights_to_sign
+from optix.quant.bsm import check_inputs, rights_to_sign, settle_expired
 
 __all__ = ["merton_price"]
 
@@ -76,14 +76,11 @@ def merton_price(
     arrays = [np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma, lam, mu_j, sigma_j)]
     w = rights_to_sign(right)
     s, k, t, rr, qq, vol, lm, mj, sj, w = np.broadcast_arrays(*arrays, w)
-    names = ("S", "K", "T", "r", "q", "sigma", "lam", "mu_j", "sigma_j")
-    for name, arr in zip(names, (s, k, t, rr, qq, vol, lm, mj, sj), strict=True):
+    check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
+    for name, arr in (("lam", lm), ("mu_j", mj), ("sigma_j", sj)):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite")
-    for name, arr in (("S", s), ("K", k)):
-        if np.any(arr <= 0.0):
-            raise ValueError(f"{name} must be positive")
-    for name, arr in (("sigma", vol), ("lam", lm), ("sigma_j", sj)):
+    for name, arr in (("lam", lm), ("sigma_j", sj)):
         if np.any(arr < 0.0):
             raise ValueError(f"{name} must be >= 0")
     t_pos = np.maximum(t, 0.0)
@@ -112,8 +109,7 @@ def merton_price(
         if np.all(ratio < 0.5) and np.all(weight * ratio / (1.0 - ratio) <= 1e-17):
             break  # the Poisson tail beyond n is below 1e-17 everywhere
     price = df * total
-    intrinsic = np.maximum(w * (s - k), 0.0)
-    return np.asarray(np.where(t > 0.0, np.maximum(price, 0.0), intrinsic), dtype=np.float64)
+    return settle_expired(np.maximum(price, 0.0), s, k, t, w)
 
 
 def _black_undiscounted(log_f: FloatArray, log_k: FloatArray, var: FloatArray,

@@ -38,6 +38,7 @@ from optix.quant.american.pricing import (
     METHODS,
     broadcast_inputs,
     price_one,
+    validate_options,
 )
 from optix.quant.american.qdfp import QdFpScheme, scheme_tables
 from optix.quant.iv import IVResult
@@ -215,21 +216,11 @@ def american_implied_vol(
         Only for an unknown ``method``, bad ``steps``/``scheme`` or an unrecognized ``right``,
         never for prices or market inputs.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    if steps is None:
-        steps = 801
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or not (
-            2 <= steps <= 100_000):
-        raise ValueError(f"steps must be an integer in [2, 100000], got {steps!r}")
-    if scheme is None:
-        scheme = QdFpScheme()
-    elif not isinstance(scheme, QdFpScheme):
-        raise ValueError(f"scheme must be a QdFpScheme, got {type(scheme).__name__}")
+    steps, scheme = validate_options(method, steps, scheme)
     shape, (p, s, k, t, rr, qq, w) = broadcast_inputs(right, price, S, K, T, r, q)
     vol = np.empty(p.size)
     status = np.empty(p.size, dtype=np.int8)
     empty = np.empty(0)
-    _iv_batch(METHODS[method], p, s, k, t, rr, qq, w, int(steps), empty, empty,
+    _iv_batch(METHODS[method], p, s, k, t, rr, qq, w, steps, empty, empty,
               scheme.max_iterations, scheme.tolerance, *scheme_tables(scheme), vol, status)
     return IVResult(vol.reshape(shape), status.reshape(shape))

@@ -44,9 +44,16 @@ from optix.quant.american.binomial import TREE_CRR, TREE_LR, lattice_price
 from optix.quant.american.bs2002 import bs2002_price
 from optix.quant.american.dividends import escrowed_spot, validate_dividends
 from optix.quant.american.qdfp import QdFpScheme, qdfp_put, scheme_tables
-from optix.quant.bsm import rights_to_sign
+from optix.quant.bsm import check_inputs, rights_to_sign
 
-__all__ = ["DRIFT_OVER_VOL_MAX", "METHODS", "american_price", "broadcast_inputs", "price_one"]
+__all__ = [
+    "DRIFT_OVER_VOL_MAX",
+    "METHODS",
+    "american_price",
+    "broadcast_inputs",
+    "price_one",
+    "validate_options",
+]
 
 METHODS: dict[str, int] = {"qdfp": 0, "baw": 1, "bs2002": 2, "binomial": 3, "crr": 4}
 """Method names and their codes in the compiled kernels."""
@@ -144,6 +151,31 @@ def broadcast_inputs(
     return shape, [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays]
 
 
+def validate_options(
+    method: str, steps: int | None, scheme: QdFpScheme | None
+) -> tuple[int, QdFpScheme]:
+    """Check ``method``, ``steps`` and ``scheme``; return the steps and scheme with defaults.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``, ``steps`` not an integer in [2, 100000], or a ``scheme``
+        that is not a :class:`~optix.quant.american.qdfp.QdFpScheme`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if steps is None:
+        steps = _DEFAULT_STEPS
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or not (
+            2 <= steps <= 100_000):
+        raise ValueError(f"steps must be an integer in [2, 100000], got {steps!r}")
+    if scheme is None:
+        scheme = QdFpScheme()
+    elif not isinstance(scheme, QdFpScheme):
+        raise ValueError(f"scheme must be a QdFpScheme, got {type(scheme).__name__}")
+    return int(steps), scheme
+
+
 def american_price(
     S: npt.ArrayLike,
     K: npt.ArrayLike,
@@ -199,38 +231,12 @@ def american_price(
         If an argument is outside its domain (named in the message), the method is unknown,
         or the dividends are malformed or worth the spot.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    if steps is None:
-        steps = _DEFAULT_STEPS
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or not (
-            2 <= steps <= 100_000):
-        raise ValueError(f"steps must be an integer in [2, 100000], got {steps!r}")
-    if scheme is None:
-        scheme = QdFpScheme()
-    elif not isinstance(scheme, QdFpScheme):
-        raise ValueError(f"scheme must be a QdFpScheme, got {type(scheme).__name__}")
+    steps, scheme = validate_options(method, steps, scheme)
     div_t, div_a = validate_dividends(dividends)
     shape, (s, k, t, rr, qq, vol, w) = broadcast_inputs(right, S, K, T, r, q, sigma)
-    _check_domain(s, k, t, rr, qq, vol)
+    check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
     if div_t.size:
         escrowed_spot(s, t, rr, div_t, div_a)  # raises if the dividends are worth the spot
-    out = _price_batch(METHODS[method], s, k, t, rr, qq, vol, w, int(steps), div_t, div_a,
+    out = _price_batch(METHODS[method], s, k, t, rr, qq, vol, w, steps, div_t, div_a,
                        scheme.max_iterations, scheme.tolerance, *scheme_tables(scheme))
     return out.reshape(shape)
-
-
-def _check_domain(s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-                  sigma: FloatArray) -> None:
-    """Raise ValueError naming the first argument with an element outside its domain."""
-    checks = (
-        ("S", s, np.isfinite(s) & (s > 0.0), "positive and finite"),
-        ("K", k, np.isfinite(k) & (k > 0.0), "positive and finite"),
-        ("T", t, np.isfinite(t), "finite"),
-        ("r", r, np.isfinite(r), "finite"),
-        ("q", q, np.isfinite(q), "finite"),
-        ("sigma", sigma, np.isfinite(sigma) & (sigma >= 0.0), "finite and >= 0"),
-    )
-    for name, values, ok, what in checks:
-        if not np.all(ok):
-            raise ValueError(f"{name} must be {what}, got {values[~ok][:3]}")

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optix.core.arrays import FloatArray, Int64Array
-from optix.quant.bsm import rights_to_sign
+from optix.quant.bsm import check_inputs, rights_to_sign
 from optix.quant.heston._kernel import lewis_integrals
 from optix.quant.heston.params import HestonParams
 
@@ -81,10 +81,7 @@ def _prepare(
 ) -> _Quotes:
     """Validate, broadcast and group options by expiry."""
     s, k, t, rr, qq = (_finite(n, v) for n, v in zip("SKTrq", (S, K, T, r, q), strict=True))
-    if np.any(s <= 0.0):
-        raise ValueError("S must be > 0")
-    if np.any(k <= 0.0):
-        raise ValueError("K must be > 0")
+    check_inputs(s=s, k=k)
     w = rights_to_sign(right)
     try:
         s, k, t, rr, qq, w = np.broadcast_arrays(s, k, t, rr, qq, w)

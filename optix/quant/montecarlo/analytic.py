@@ -14,7 +14,7 @@ import numpy.typing as npt
 from scipy.special import ndtr
 
 from optix.core.arrays import FloatArray
-from optix.quant.bsm import rights_to_sign
+from optix.quant.bsm import check_inputs, rights_to_sign, settle_expired
 
 __all__ = ["geometric_asian_price"]
 
@@ -59,15 +59,8 @@ def geometric_asian_price(
     s, k, t, rr, qq, vol, nf = (np.asarray(x, dtype=np.float64)
                                 for x in (S, K, T, r, q, sigma, n_fixings))
     w = rights_to_sign(right)
-    for name, arr in (("S", s), ("K", k), ("T", t), ("r", rr), ("q", qq), ("sigma", vol),
-                      ("n_fixings", nf)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite")
-    if np.any(s <= 0.0) or np.any(k <= 0.0):
-        raise ValueError("S and K must be positive")
-    if np.any(vol < 0.0):
-        raise ValueError("sigma must be >= 0")
-    if np.any(nf < 1.0) or np.any(nf != np.round(nf)):
+    check_inputs(s=s, k=k, t=t, r=rr, q=qq, sigma=vol)
+    if not np.all(np.isfinite(nf)) or np.any(nf < 1.0) or np.any(nf != np.round(nf)):
         raise ValueError("n_fixings must be an integer >= 1")
     t_pos = np.maximum(t, 0.0)
     mean_time = t_pos * (nf + 1.0) / (2.0 * nf)
@@ -82,4 +75,4 @@ def geometric_asian_price(
     black = w * (fwd * ndtr(w * d1) - k * ndtr(w * d2))
     undiscounted = np.where(live, black, np.maximum(w * (fwd - k), 0.0))
     price = np.exp(-rr * t_pos) * np.maximum(undiscounted, 0.0)
-    return np.asarray(np.where(t > 0.0, price, np.maximum(w * (s - k), 0.0)), dtype=np.float64)
+    return settle_expired(price, s, k, t, w)
