@@ -26,17 +26,10 @@ from optix.core.arrays import FloatArray
 from optix.quant._jit import njit
 from optix.quant._special import INV_SQRT_2PI, norm_cdf_given_pdf
 from optix.quant.bsm import flat_broadcast, rights_to_sign
-from optix.quant.ivstatus import IVStatus
+from optix.quant.ivstatus import _ABOVE, _AT, _BAD, _BELOW, _FLAT, _NOCONV, _OK
 
 __all__ = ["IVResult", "black76_implied_vol", "implied_vol"]
 
-_OK = int(IVStatus.OK)
-_BELOW = int(IVStatus.BELOW_INTRINSIC)
-_ABOVE = int(IVStatus.ABOVE_UPPER_BOUND)
-_AT = int(IVStatus.AT_INTRINSIC)
-_FLAT = int(IVStatus.VEGA_NEGLIGIBLE)
-_NOCONV = int(IVStatus.NO_CONVERGENCE)
-_BAD = int(IVStatus.BAD_INPUT)
 _EPS = 2.220446049250313e-16
 _TINY = 1e-290  # normalized prices below this carry no information about volatility
 

@@ -45,3 +45,14 @@ class IVStatus(IntEnum):
     VEGA_NEGLIGIBLE = 4
     NO_CONVERGENCE = 5
     BAD_INPUT = 6
+
+
+# Plain-int copies of the codes for the compiled solvers (numba reads module globals as
+# constants; an IntEnum member is not one).
+_OK = int(IVStatus.OK)
+_BELOW = int(IVStatus.BELOW_INTRINSIC)
+_ABOVE = int(IVStatus.ABOVE_UPPER_BOUND)
+_AT = int(IVStatus.AT_INTRINSIC)
+_FLAT = int(IVStatus.VEGA_NEGLIGIBLE)
+_NOCONV = int(IVStatus.NO_CONVERGENCE)
+_BAD = int(IVStatus.BAD_INPUT)

@@ -42,17 +42,10 @@ from optix.quant.american.pricing import (
 )
 from optix.quant.american.qdfp import QdFpScheme, scheme_tables
 from optix.quant.iv import IVResult
-from optix.quant.ivstatus import IVStatus
+from optix.quant.ivstatus import _ABOVE, _AT, _BAD, _BELOW, _FLAT, _NOCONV, _OK
 
 __all__ = ["american_implied_vol"]
 
-_OK = int(IVStatus.OK)
-_BELOW = int(IVStatus.BELOW_INTRINSIC)
-_ABOVE = int(IVStatus.ABOVE_UPPER_BOUND)
-_AT = int(IVStatus.AT_INTRINSIC)
-_FLAT = int(IVStatus.VEGA_NEGLIGIBLE)
-_NOCONV = int(IVStatus.NO_CONVERGENCE)
-_BAD = int(IVStatus.BAD_INPUT)
 _QDFP = METHODS["qdfp"]
 _MAX_ITER = 100
 _MAX_SD = 20.0  # sigma sqrt(T) at the top of the search
