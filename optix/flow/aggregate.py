@@ -177,7 +177,8 @@ class FlowAggregator:
 
     # ------------------------------------------------------------------ stream
     def update(self, trades: OptionTradeBatch | None, now_ns: int,
-               events: Iterable[FlowEvent] = ()) -> list[FlowEvent]:
+               events: Iterable[FlowEvent] = (), *,
+               side: npt.ArrayLike | None = None) -> list[FlowEvent]:
         """Add one batch of prints (and flow events) and evict what left the window.
 
         Parameters
@@ -188,6 +189,8 @@ class FlowAggregator:
             Current time: buckets that ended at or before ``now_ns - window`` are dropped.
         events : iterable of FlowEvent, optional
             Events from the detectors, aggregated by type (bucketed by ``last_ts_ns``).
+        side : array_like, optional
+            Precomputed :func:`~optix.flow.side.classify_side` codes of ``trades``.
 
         Returns
         -------
@@ -195,7 +198,7 @@ class FlowAggregator:
             Always empty: the aggregator reports through its queries, it emits no events.
         """
         if trades is not None and len(trades):
-            self._add_trades(trades)
+            self._add_trades(trades, side)
         for ev in events:
             self._add_event(ev)
         self._now = max(self._now, int(now_ns))
@@ -213,7 +216,7 @@ class FlowAggregator:
         cfg = self.config
         return (now_ns - cfg.window_ns) // cfg.bucket_ns
 
-    def _add_trades(self, trades: OptionTradeBatch) -> None:
+    def _add_trades(self, trades: OptionTradeBatch, s: npt.ArrayLike | None = None) -> None:
         cfg = self.config
         keep = (trades.conditions & _CANCEL) == 0
         if not keep.all():
@@ -221,8 +224,11 @@ class FlowAggregator:
             if rows.size == 0:
                 return
             trades = trades.take(rows)
+            if s is not None:
+                s = np.asarray(s, dtype=np.int8)[rows]
         n = len(trades)
-        side = classify_side(trades.price, trades.bid, trades.ask, trades.conditions, cfg.side)
+        side = (classify_side(trades.price, trades.bid, trades.ask, trades.conditions, cfg.side)
+                if s is None else np.asarray(s, dtype=np.int8))
         agg = aggressor(side)
         right = trades.right
         size = trades.size

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from optix.core.arrays import Int64Array
@@ -128,7 +129,8 @@ class BlockDetector:
             self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
         return slot
 
-    def update(self, trades: OptionTradeBatch | None, now_ns: int) -> list[FlowEvent]:
+    def update(self, trades: OptionTradeBatch | None, now_ns: int, *,
+               side: npt.ArrayLike | None = None) -> list[FlowEvent]:
         """Blocks among ``trades`` (in tape order), updating the running averages.
 
         Parameters
@@ -137,6 +139,8 @@ class BlockDetector:
             Validated prints, in time order.
         now_ns : int
             Current time (unused: a block is final when it prints).
+        side : array_like, optional
+            Precomputed :func:`~optix.flow.side.classify_side` codes of ``trades``.
 
         Returns
         -------
@@ -162,18 +166,20 @@ class BlockDetector:
                 same = slot[:r] == slot[r]
                 prior_sum[j] += int(w[:r][same].sum())
                 prior_cnt[j] += int(np.count_nonzero(valid[:r][same]))
-            events = self._emit(trades, rows, prior_sum, prior_cnt)
+            events = self._emit(trades, rows, prior_sum, prior_cnt,
+                                None if side is None else np.asarray(side, dtype=np.int8)[rows])
         n = self._sum.size
         self._sum += np.bincount(slot, weights=w, minlength=n).astype(np.int64)
         self._count += np.bincount(slot[valid], minlength=n).astype(np.int64)
         return events
 
     def _emit(self, trades: OptionTradeBatch, rows: Int64Array, prior_sum: Int64Array,
-              prior_cnt: Int64Array) -> list[FlowEvent]:
+              prior_cnt: Int64Array, side: npt.NDArray[Any] | None = None) -> list[FlowEvent]:
         cfg = self.config
         out: list[FlowEvent] = []
-        side = classify_side(trades.price[rows], trades.bid[rows], trades.ask[rows],
-                             trades.conditions[rows], cfg.side)
+        if side is None:
+            side = classify_side(trades.price[rows], trades.bid[rows], trades.ask[rows],
+                                 trades.conditions[rows], cfg.side)
         agg = aggressor(side)
         sent = sentiment(side, trades.right[rows])
         for j, r in enumerate(rows.tolist()):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from optix.core.arrays import Int8Array
 from optix.core.chains import ChainSnapshot
 from optix.core.equities import EquityPrintBatch
 from optix.core.reference import ContractReference
@@ -207,7 +208,7 @@ class FlowEngine:
             self._opening.update(trades, plain)
             events += self._sweep.update(trades, now_ns, side=side, keys=keys)
             events += self._repeat.update(trades, now_ns, side=side, keys=keys)
-            events += self._block.update(trades, now_ns)
+            events += self._block.update(trades, now_ns, side=side)
             events += self._volume.update(trades, now_ns)
             events += self._spread.update(trades, now_ns, side=side)
         else:
@@ -224,21 +225,21 @@ class FlowEngine:
         self._opening.annotate(events)
         self._opening.trim(now_ns)
         if self.config.views:
-            self._views(trades, now_ns, events, equities, chains, reference)
+            self._views(trades, now_ns, events, equities, chains, reference, side)
         return self._emit(events)
 
     def _views(self, trades: OptionTradeBatch | None, now_ns: int, events: list[FlowEvent],
                equities: EquityPrintBatch | None, chains: tuple[ChainSnapshot, ...],
-               reference: ContractReference | None) -> None:
+               reference: ContractReference | None, side: Int8Array | None = None) -> None:
         if trades is not None:
             session = _session_date(int(trades.ts_ns[-1]))
             if session != self._session:
                 if self._session:
                     self.positioning.reset()  # inventory is estimated per session
                 self._session = session
-        self.aggregator.update(trades, now_ns, events)
+        self.aggregator.update(trades, now_ns, events, side=side)
         self.positioning.update(trades, now_ns, equities=equities, chains=chains,
-                                reference=reference)
+                                reference=reference, side=side)
 
     def flush(self) -> list[FlowEvent]:
         """Close every open window (end of a tape) and return the events."""

@@ -215,7 +215,8 @@ class PositioningModel:
     def update(self, trades: OptionTradeBatch | None, now_ns: int, *,
                equities: EquityPrintBatch | None = None,
                chains: Iterable[ChainSnapshot] = (),
-               reference: ContractReference | None = None) -> list[FlowEvent]:
+               reference: ContractReference | None = None,
+               side: npt.ArrayLike | None = None) -> list[FlowEvent]:
         """Feed one batch.
 
         Parameters
@@ -230,6 +231,8 @@ class PositioningModel:
             Chain snapshots: spot and per-contract IV.
         reference : ContractReference, optional
             Open interest (for max pain and the open-interest put/call ratio).
+        side : array_like, optional
+            Precomputed :func:`~optix.flow.side.classify_side` codes of ``trades``.
 
         Returns
         -------
@@ -243,7 +246,7 @@ class PositioningModel:
         if equities is not None and len(equities):
             self._add_equities(equities)
         if trades is not None and len(trades):
-            self._add_trades(trades)
+            self._add_trades(trades, side)
         self._now = max(self._now, int(now_ns))
         return []
 
@@ -298,15 +301,18 @@ class PositioningModel:
             ext[:cap] = arr
             self._a[k] = ext
 
-    def _add_trades(self, trades: OptionTradeBatch) -> None:
+    def _add_trades(self, trades: OptionTradeBatch, s: npt.ArrayLike | None = None) -> None:
         keep = (trades.conditions & _CANCEL) == 0
         if not keep.all():
             rows = np.flatnonzero(keep)
             if rows.size == 0:
                 return
             trades = trades.take(rows)
-        side = classify_side(trades.price, trades.bid, trades.ask, trades.conditions,
-                             self.config.side)
+            if s is not None:
+                s = np.asarray(s, dtype=np.int8)[rows]
+        side = (classify_side(trades.price, trades.bid, trades.ask, trades.conditions,
+                              self.config.side)
+                if s is None else np.asarray(s, dtype=np.int8))
         agg = aggressor(side)
         codes, uniq = pd.factorize(contract_keys(trades))
         m = len(uniq)
