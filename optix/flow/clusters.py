@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -389,7 +389,50 @@ def _repeat_scan(key: Int64Array, ts: Int64Array, premium: npt.NDArray[np.float6
 
 
 # ----------------------------------------------------------------------------- sweeps
-class SweepDetector:
+C = TypeVar("C")
+
+
+class _OpenRowsDetector(Generic[C]):
+    """What the window detectors share: the undecided prints, the tape clock, flush, state.
+
+    A subclass turns each batch into :class:`_Rows` and hands them to :meth:`_feed`, and
+    implements ``_run(new, now, final)``: decide what ``now`` (or, with ``final``, the end of
+    the tape) settles, keep the rest in ``self._open``.
+    """
+
+    def __init__(self, config: C) -> None:
+        self.config = config
+        self._open = _Rows.empty()
+        self._last_ts = -(2**62)
+
+    def _feed(self, new: _Rows, now_ns: int) -> list[FlowEvent]:
+        if len(new):
+            self._last_ts = max(self._last_ts, int(new.cols["ts"].max()))
+        return self._run(new, _effective_now(now_ns, self._last_ts), final=False)
+
+    def _run(self, new: _Rows, now: int, final: bool) -> list[FlowEvent]:
+        raise NotImplementedError
+
+    def flush(self) -> list[FlowEvent]:
+        """Decide every open window (end of tape) and return its events."""
+        return self._run(_Rows.empty(), self._last_ts, final=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-serializable state (the undecided prints)."""
+        return {"version": 1, "last_ts": self._last_ts, "open": self._open.state()}
+
+    @classmethod
+    def restore(cls, state: dict[str, Any], config: C | None = None) -> Self:
+        """A detector that continues from ``state`` (from :meth:`snapshot`)."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown {cls.__name__} snapshot version {state.get('version')!r}")
+        det = cls(config)  # type: ignore[arg-type]  # subclasses default a None config
+        det._last_ts = int(state["last_ts"])
+        det._open = _Rows.from_state(state["open"])
+        return det
+
+
+class SweepDetector(_OpenRowsDetector[SweepConfig]):
     """Sweeps (several venues) and splits (one venue) of one contract.
 
     Parameters
@@ -407,9 +450,7 @@ class SweepDetector:
     """
 
     def __init__(self, config: SweepConfig | None = None) -> None:
-        self.config = config or SweepConfig()
-        self._open = _Rows.empty()
-        self._last_ts = -(2**62)
+        super().__init__(config or SweepConfig())
 
     def update(self, batch: OptionTradeBatch, now_ns: int, *, side: npt.ArrayLike | None = None,
                keys: npt.ArrayLike | None = None) -> list[FlowEvent]:
@@ -432,14 +473,7 @@ class SweepDetector:
         list of FlowEvent
             SWEEP and SPLIT events whose cluster can no longer change, in time order.
         """
-        new = _sided_rows(batch, side, keys)
-        if len(new):
-            self._last_ts = max(self._last_ts, int(new.cols["ts"].max()))
-        return self._run(new, _effective_now(now_ns, self._last_ts), final=False)
-
-    def flush(self) -> list[FlowEvent]:
-        """Close every open cluster (end of tape) and return its events."""
-        return self._run(_Rows.empty(), self._last_ts, final=True)
+        return self._feed(_sided_rows(batch, side, keys), now_ns)
 
     def _run(self, new: _Rows, now: int, final: bool) -> list[FlowEvent]:
         cfg = self.config
@@ -501,21 +535,10 @@ class SweepDetector:
                                   "span_ns": span, "through_quote_legs": int(through.sum())}
         return _event(kind, r, idx, conf, detail)
 
-    def snapshot(self) -> dict[str, Any]:
-        """JSON-serializable state (the open clusters)."""
-        return {"version": 1, "last_ts": self._last_ts, "open": self._open.state()}
-
-    @classmethod
-    def restore(cls, state: dict[str, Any], config: SweepConfig | None = None) -> SweepDetector:
-        """A detector that continues from ``state`` (from :meth:`snapshot`)."""
-        det = cls(config)
-        det._last_ts = int(state["last_ts"])
-        det._open = _Rows.from_state(state["open"])
-        return det
 
 
 # ----------------------------------------------------------------------------- repeats
-class RepeatedHitsDetector:
+class RepeatedHitsDetector(_OpenRowsDetector[RepeatConfig]):
     """The same contract hit many times within a short window.
 
     Parameters
@@ -530,9 +553,7 @@ class RepeatedHitsDetector:
     """
 
     def __init__(self, config: RepeatConfig | None = None) -> None:
-        self.config = config or RepeatConfig()
-        self._open = _Rows.empty()
-        self._last_ts = -(2**62)
+        super().__init__(config or RepeatConfig())
 
     def update(self, batch: OptionTradeBatch, now_ns: int, *, side: npt.ArrayLike | None = None,
                keys: npt.ArrayLike | None = None) -> list[FlowEvent]:
@@ -545,14 +566,7 @@ class RepeatedHitsDetector:
         list of FlowEvent
             REPEATED_HITS events that can no longer change, in time order.
         """
-        new = _sided_rows(batch, side, keys)
-        if len(new):
-            self._last_ts = max(self._last_ts, int(new.cols["ts"].max()))
-        return self._run(new, _effective_now(now_ns, self._last_ts), final=False)
-
-    def flush(self) -> list[FlowEvent]:
-        """Decide every open window (end of tape) and return its events."""
-        return self._run(_Rows.empty(), self._last_ts, final=True)
+        return self._feed(_sided_rows(batch, side, keys), now_ns)
 
     def _run(self, new: _Rows, now: int, final: bool) -> list[FlowEvent]:
         cfg = self.config
@@ -576,15 +590,3 @@ class RepeatedHitsDetector:
         events.sort(key=lambda e: (e.first_ts_ns, e.seqs[0]))
         return events
 
-    def snapshot(self) -> dict[str, Any]:
-        """JSON-serializable state (the undecided prints)."""
-        return {"version": 1, "last_ts": self._last_ts, "open": self._open.state()}
-
-    @classmethod
-    def restore(cls, state: dict[str, Any],
-                config: RepeatConfig | None = None) -> RepeatedHitsDetector:
-        """A detector that continues from ``state`` (from :meth:`snapshot`)."""
-        det = cls(config)
-        det._last_ts = int(state["last_ts"])
-        det._open = _Rows.from_state(state["open"])
-        return det

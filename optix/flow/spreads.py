@@ -48,7 +48,7 @@ import numpy.typing as npt
 from optix.core.arrays import Int64Array
 from optix.core.enums import Condition
 from optix.core.trades import OptionTradeBatch
-from optix.flow.clusters import _assign_anchors, _effective_now, _mix, _Rows, symbol_keys
+from optix.flow.clusters import _assign_anchors, _mix, _OpenRowsDetector, _Rows, symbol_keys
 from optix.flow.events import EventType, FlowEvent
 from optix.flow.side import aggressor, classify_side
 
@@ -154,7 +154,7 @@ def spread_structure(expiry: Int64Array, strike: npt.NDArray[np.float64],
     return "complex"
 
 
-class SpreadDetector:
+class SpreadDetector(_OpenRowsDetector[SpreadConfig]):
     """Spreads: flagged multi-leg prints, or simultaneous opposite legs (module docstring).
 
     Parameters
@@ -170,9 +170,7 @@ class SpreadDetector:
     """
 
     def __init__(self, config: SpreadConfig | None = None) -> None:
-        self.config = config or SpreadConfig()
-        self._open = _Rows.empty()
-        self._last_ts = -(2**62)
+        super().__init__(config or SpreadConfig())
 
     def update(self, batch: OptionTradeBatch, now_ns: int, *,
                side: npt.ArrayLike | None = None) -> list[FlowEvent]:
@@ -193,14 +191,7 @@ class SpreadDetector:
         list of FlowEvent
             SPREAD events that can no longer change, in time order.
         """
-        new = self._rows(batch, side)
-        if len(new):
-            self._last_ts = max(self._last_ts, int(new.cols["ts"].max()))
-        return self._run(new, _effective_now(now_ns, self._last_ts), final=False)
-
-    def flush(self) -> list[FlowEvent]:
-        """Decide every open cluster (end of tape) and return its spreads."""
-        return self._run(_Rows.empty(), self._last_ts, final=True)
+        return self._feed(self._rows(batch, side), now_ns)
 
     def _rows(self, batch: OptionTradeBatch, side: npt.ArrayLike | None) -> _Rows:
         cfg = self.config
@@ -317,18 +308,3 @@ class SpreadDetector:
             sentiment=1 if tilt > 0 else -1 if tilt < 0 else 0,
             confidence=round(min(max(conf, 0.0), 1.0), 4), detail=detail,
         )
-
-    def snapshot(self) -> dict[str, Any]:
-        """JSON-serializable state (the prints of open clusters)."""
-        return {"version": 1, "last_ts": self._last_ts, "open": self._open.state()}
-
-    @classmethod
-    def restore(cls, state: dict[str, Any], config: SpreadConfig | None = None
-                ) -> SpreadDetector:
-        """A detector that continues from ``state`` (from :meth:`snapshot`)."""
-        if state.get("version") != 1:
-            raise ValueError(f"unknown spread snapshot version {state.get('version')!r}")
-        det = cls(config)
-        det._last_ts = int(state["last_ts"])
-        det._open = _Rows.from_state(state["open"])
-        return det
