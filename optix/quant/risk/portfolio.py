@@ -10,6 +10,7 @@ position's own implied volatility (the sticky-strike convention); scenarios shif
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -192,16 +193,32 @@ class PortfolioGreeks:
                             index=pd.Index(self.underlyings, name="underlying"))
 
 
-def _option_inputs(
-    portfolio: Portfolio, spot: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-    """Strike, expiry, vol and right per row, with harmless placeholders on stock rows."""
-    right = np.asarray(portfolio.right)
-    option = right != STOCK
-    strike = np.where(option, np.asarray(portfolio.strike), spot)
-    expiry = np.where(option, np.asarray(portfolio.expiry), 0.0)
-    iv = np.where(option, np.asarray(portfolio.iv), 0.0)
-    return strike, expiry, iv, np.where(option, right, 1.0), option
+class _Rows(NamedTuple):
+    """Per position: its market, its option terms (placeholders on stock rows), its size."""
+
+    spot: FloatArray
+    rate: FloatArray
+    div: FloatArray
+    strike: FloatArray
+    expiry: FloatArray
+    iv: FloatArray
+    right: FloatArray
+    option: npt.NDArray[np.bool_]
+    size: FloatArray
+
+    @classmethod
+    def of(cls, portfolio: Portfolio, market: MarketState) -> _Rows:
+        idx = portfolio.index
+        spot = np.asarray(market.spot)[idx]
+        right = np.asarray(portfolio.right)
+        option = right != STOCK
+        return cls(spot=spot, rate=np.asarray(market.rate)[idx],
+                   div=np.asarray(market.dividend_yield)[idx],
+                   strike=np.where(option, np.asarray(portfolio.strike), spot),
+                   expiry=np.where(option, np.asarray(portfolio.expiry), 0.0),
+                   iv=np.where(option, np.asarray(portfolio.iv), 0.0),
+                   right=np.where(option, right, 1.0), option=option,
+                   size=np.asarray(portfolio.quantity) * np.asarray(portfolio.multiplier))
 
 
 def portfolio_greeks(portfolio: Portfolio, market: MarketState) -> PortfolioGreeks:
@@ -219,11 +236,7 @@ def portfolio_greeks(portfolio: Portfolio, market: MarketState) -> PortfolioGree
     """
     market.check(portfolio)
     idx = portfolio.index
-    spot = np.asarray(market.spot)[idx]
-    rate = np.asarray(market.rate)[idx]
-    div = np.asarray(market.dividend_yield)[idx]
-    strike, expiry, iv, opt_right, option = _option_inputs(portfolio, spot)
-    size = np.asarray(portfolio.quantity) * np.asarray(portfolio.multiplier)
+    spot, rate, div, strike, expiry, iv, opt_right, option, size = _Rows.of(portfolio, market)
     g = bsm_greeks(spot, strike, expiry, rate, div, iv, opt_right, order=2)
     assert g.vanna is not None and g.charm is not None
     per_pos = {
@@ -290,11 +303,7 @@ def revalue(
     if not np.all(np.isfinite(shift)):
         raise ValueError("vol_shift must be finite")
     idx = portfolio.index
-    spot = np.asarray(market.spot)[idx]
-    rate = np.asarray(market.rate)[idx]
-    div = np.asarray(market.dividend_yield)[idx]
-    strike, expiry, iv, opt_right, option = _option_inputs(portfolio, spot)
-    size = np.asarray(portfolio.quantity) * np.asarray(portfolio.multiplier)
+    spot, rate, div, strike, expiry, iv, opt_right, option, size = _Rows.of(portfolio, market)
     base = np.where(option, bsm_price(spot, strike, expiry, rate, div, iv, opt_right), spot)
     base_value = float(np.sum(base * size))
     t_new = expiry - horizon_years
