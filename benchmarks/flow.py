@@ -59,8 +59,7 @@ def run_engine(trades, eqs, ref, validate: bool, views: bool = False, batch: int
     t0 = time.perf_counter()
     found += engine.flush()
     times.append(time.perf_counter() - t0)
-    run_engine.events = found  # type: ignore[attr-defined]
-    return engine, np.array(times), len(found)
+    return engine, np.array(times), found
 
 
 def precision_recall(events, labels) -> str:
@@ -118,7 +117,7 @@ def memory(trades, eqs, ref, labels=None) -> str:
             f"two idle hours")
 
 
-def rows(data=None) -> list[Row]:
+def rows(data=None, events_out: list | None = None) -> list[Row]:
     trades, eqs, ref, _ = data or tape()
     n = len(trades)
     n_ref = 200_000
@@ -126,7 +125,8 @@ def rows(data=None) -> list[Row]:
     out = []
     n_sym = len(set(trades.underlying.tolist()))
     for validate, views in ((False, False), (True, False), (True, True)):
-        engine, times, n_events = run_engine(trades, eqs, ref, validate, views)
+        engine, times, events = run_engine(trades, eqs, ref, validate, views)
+        n_events = len(events)
         total = float(times.sum())
         snap = len(json.dumps(engine.snapshot()))
         label = ("detectors" if not validate else "detectors + validation") + (
@@ -136,11 +136,14 @@ def rows(data=None) -> list[Row]:
                        f"{n / total / 1e6:.2f} M trades/s; p50 {np.median(times) * 1e3:.1f} ms, "
                        f"p99 {np.quantile(times, 0.99) * 1e3:.1f} ms per batch; {n_events:,} "
                        f"events; state {snap / n_sym / 1024:.1f} KiB JSON per underlying"))
+        if events_out is not None:
+            events_out[:] = events
     return out
 
 
 if __name__ == "__main__":
     data = tape()
-    print_table(rows(data), "Flow engine, one core (benchmarks/flow.py)")
-    print(precision_recall(run_engine.events, data[3]))  # type: ignore[attr-defined]
+    found: list = []
+    print_table(rows(data, found), "Flow engine, one core (benchmarks/flow.py)")
+    print(precision_recall(found, data[3]))
     print(memory(*data[:3]))
