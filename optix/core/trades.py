@@ -154,17 +154,21 @@ class OptionTradeBatch(ColumnBatch):
     def validate(self) -> Validated[OptionTradeBatch]:
         """Split into clean and rejected rows; never raises on a bad row.
 
-        Checks, in priority order: NaN/inf in strike, price, bid, ask, a missing expiry, or a
+        Checks, in priority order: NaN/inf in strike or price, an infinite bid or ask, a
+        missing expiry, or a
         size or sequence number that was missing or not whole; a timestamp outside 1990-2200
         (missing, or seconds/milliseconds given as nanoseconds); empty underlying; unknown
         right; unknown venue; non-positive strike, price or size; negative bid/ask; crossed
         NBBO (bid > ask, both positive); expiry before the trade date in America/New_York.
+
+        A NaN bid or ask means no NBBO was known at trade time: the print is kept (it is a
+        real trade, with volume and premium) and the flow engine gives it no side.
         """
         b = ReasonBuilder(len(self))
         missing_expiry = np.isnat(self.expiry)
         missing_int = (self.size == INT_MISSING) | (self.seq == INT_MISSING)
-        b.flag(not_finite(self.strike, self.price, self.bid, self.ask) | missing_expiry
-               | missing_int, RejectReason.NAN_FIELD)
+        b.flag(not_finite(self.strike, self.price) | np.isinf(self.bid) | np.isinf(self.ask)
+               | missing_expiry | missing_int, RejectReason.NAN_FIELD)
         bad_ts = bad_timestamp(self.ts_ns)
         b.flag(bad_ts, RejectReason.BAD_TIMESTAMP)
         b.flag(blank(self.underlying), RejectReason.EMPTY_SYMBOL)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from optix.core.arrays import Int8Array
 from optix.core.chains import ChainSnapshot
 from optix.core.equities import EquityPrintBatch
@@ -126,6 +128,11 @@ _NY = ZoneInfo("America/New_York")
 
 def _session_date(ts_ns: int) -> str:
     return dt.datetime.fromtimestamp(ts_ns / 1e9, _NY).date().isoformat()
+
+
+def _next_midnight_ns(ts_ns: int) -> int:
+    day = dt.datetime.fromtimestamp(ts_ns / 1e9, _NY).date() + dt.timedelta(days=1)
+    return round(dt.datetime.combine(day, dt.time(), tzinfo=_NY).timestamp()) * 1_000_000_000
 
 
 def _order(ev: FlowEvent) -> tuple[int, str, tuple[int, ...]]:
@@ -231,15 +238,31 @@ class FlowEngine:
     def _views(self, trades: OptionTradeBatch | None, now_ns: int, events: list[FlowEvent],
                equities: EquityPrintBatch | None, chains: tuple[ChainSnapshot, ...],
                reference: ContractReference | None, side: Int8Array | None = None) -> None:
-        if trades is not None:
-            session = _session_date(int(trades.ts_ns[-1]))
+        self.aggregator.update(trades, now_ns, events, side=side)
+        if trades is None:
+            self.positioning.update(None, now_ns, equities=equities, chains=chains,
+                                    reference=reference)
+            return
+        # inventory is estimated per New York session: a batch that straddles midnight
+        # adds its earlier prints to the old session before the new one starts
+        start = 0
+        ts = trades.ts_ns
+        while start < ts.size:
+            session = _session_date(int(ts[start]))
+            stop = int(np.searchsorted(ts, _next_midnight_ns(int(ts[start])), side="left"))
+            stop = max(stop, start + 1)
             if session != self._session:
                 if self._session:
-                    self.positioning.reset()  # inventory is estimated per session
+                    self.positioning.reset()
                 self._session = session
-        self.aggregator.update(trades, now_ns, events, side=side)
-        self.positioning.update(trades, now_ns, equities=equities, chains=chains,
-                                reference=reference, side=side)
+            whole = start == 0 and stop == ts.size
+            part = trades if whole else trades.take(slice(start, stop))
+            self.positioning.update(
+                part, now_ns, equities=equities if stop == ts.size else None,
+                chains=chains if stop == ts.size else (),
+                reference=reference if start == 0 else None,
+                side=None if side is None else (side if whole else side[start:stop]))
+            start = stop
 
     def flush(self) -> list[FlowEvent]:
         """Close every open window (end of a tape) and return the events."""

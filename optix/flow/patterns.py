@@ -287,9 +287,17 @@ class PatternDetector:
         inv, names = factorize_symbols(batch.underlying)
         slot = self._slots(names)[inv]
         minute = batch.ts_ns // cfg.step_ns
-        m0 = int(minute[0])
-        rel = (minute - m0).astype(np.int64)
-        n_min = int(rel[-1]) + 1 if bool(np.all(rel[1:] >= rel[:-1])) else int(rel.max()) + 1
+        # only the minutes that have prints (a batch may span a night or a weekend)
+        if bool(np.all(minute[1:] >= minute[:-1])):
+            new_min = np.empty(minute.size, dtype=bool)
+            new_min[0] = True
+            new_min[1:] = minute[1:] != minute[:-1]
+            uniq_min = minute[new_min]
+            rel = (np.cumsum(new_min) - 1).astype(np.int64)
+        else:
+            uniq_min, rel = np.unique(minute, return_inverse=True)
+            rel = rel.astype(np.int64)
+        n_min = int(uniq_min.size)
         n_slots = len(self._names)
         cell = rel * n_slots + slot
         size = n_min * n_slots
@@ -304,7 +312,7 @@ class PatternDetector:
                      (_INST_TILT, np.where(inst, sent.astype(np.int64) * cents, 0))):
             fields[:, f, :] = _int_bincount(cell, w, size).reshape(n_min, n_slots)
         for j in np.flatnonzero(fields.any(axis=(1, 2))).tolist():
-            m = m0 + j
+            m = int(uniq_min[j])
             cur = self._minutes.get(m)
             if cur is None:
                 self._minutes[m] = fields[j].copy()

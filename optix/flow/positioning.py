@@ -355,14 +355,19 @@ class PositioningModel:
         bid, ask = trades.bid, trades.ask
         with np.errstate(invalid="ignore"):
             usable = np.isfinite(bid) & np.isfinite(ask) & (ask > 0) & (bid >= 0) & (bid <= ask)
+        # a canceled, late or out-of-sequence print carries a stale quote: never its mid
+        usable &= (trades.conditions & _NO_SIDE) == 0
         ur = np.flatnonzero(usable)
         if ur.size:
             last = np.full(m, -1, dtype=np.int64)
             last[codes[ur]] = ur  # the last usable row of each contract wins
             has = last >= 0
             lr = last[has]
-            a["mid"][slots[has]] = 0.5 * (bid[lr] + ask[lr])
-            a["mid_ts"][slots[has]] = trades.ts_ns[lr]
+            newer = trades.ts_ns[lr] >= a["mid_ts"][slots[has]]
+            to = slots[has][newer]
+            lr = lr[newer]
+            a["mid"][to] = 0.5 * (bid[lr] + ask[lr])
+            a["mid_ts"][to] = trades.ts_ns[lr]
 
     # ------------------------------------------------------------------ queries
     def positions(self, now_ns: int | None = None) -> pd.DataFrame:

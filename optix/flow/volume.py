@@ -9,8 +9,10 @@ over the session day in New York time) first satisfies both
 
 with ``open_interest`` and ``avg_volume`` from the latest
 :class:`~optix.core.reference.ContractReference` (published at each session's start). It is
-reported once per contract per day. Contracts missing from the reference are never judged;
-canceled prints add no volume. Volume resets when the first print of a new New York calendar
+reported once per contract per day. Contracts missing from the reference are not judged, but
+their day volume is still counted, so a contract that enters the reference mid-day (a late
+publication) is judged on its whole day's volume from its next print on; canceled prints add no
+volume. Volume resets when the first print of a new New York calendar
 day arrives.
 
 Which prints make up the event
@@ -163,6 +165,7 @@ class UnusualVolumeDetector:
         self._avg = np.zeros(0, dtype=np.float64)
         self._vol = np.zeros(0, dtype=np.int64)
         self._fired = np.zeros(0, dtype=bool)
+        self._other: dict[int, int] = {}  # day volume of contracts not in the reference
         self._day = -1  # current New York date, days since 1970 (-1: none yet)
         self._day_end = -1  # epoch ns of the next New York midnight
         self._chunks: list[dict[str, np.ndarray[Any, Any]]] = []
@@ -179,8 +182,8 @@ class UnusualVolumeDetector:
     def set_reference(self, reference: ContractReference) -> None:
         """Use ``reference`` (open interest, trailing volume) from now on.
 
-        Day volumes so far are kept for contracts present in both the old and the new
-        reference (a mid-day republication does not reset them).
+        Day volumes so far are kept (a mid-day republication does not reset them), both for
+        contracts in the old reference and for those that traded before they were listed.
         """
         codes = self._codes(reference.underlying, add=True)
         keys = _keys(codes, reference.expiry, reference.strike, reference.right)
@@ -198,6 +201,16 @@ class UnusualVolumeDetector:
             same = self._keys[pos] == keys
             vol[same] = self._vol[pos[same]]
             fired[same] = self._fired[pos[same]]
+            gone = np.ones(self._keys.size, dtype=bool)
+            gone[pos[same]] = False
+            for k, v in zip(self._keys[gone].tolist(), self._vol[gone].tolist(), strict=True):
+                if v:
+                    self._other[k] = v  # delisted: keep counting its day volume
+        if self._other and keys.size:
+            for j, k in enumerate(keys.tolist()):
+                v = self._other.pop(k, 0)
+                if v:
+                    vol[j] += v
         self._keys, self._oi, self._avg = keys, oi.astype(np.int64), avg.astype(np.float64)
         self._vol, self._fired = vol, fired
         self._index = pd.Index(keys)
@@ -217,10 +230,9 @@ class UnusualVolumeDetector:
 
         Unknown underlyings are added in first-seen order (``add``) or get -1.
         """
-        if not add:
-            found = self._syms.find(names)
-            if found is not None:
-                return found
+        found = self._syms.find(names)
+        if found is not None and (not add or bool((found >= 0).all())):
+            return found
         inv, uniq = factorize_symbols(names)
         table = np.empty(len(uniq), dtype=np.int64)
         for i, name in enumerate(uniq):
@@ -302,6 +314,7 @@ class UnusualVolumeDetector:
         self._day_end = round(nxt.timestamp()) * _S
         self._vol[:] = 0
         self._fired[:] = False
+        self._other = {}
         self._chunks = []
         return out
 
@@ -309,10 +322,17 @@ class UnusualVolumeDetector:
         cfg = self.config
         sl = slice(start, stop)
         size = trades.size[sl]
-        codes = self._codes(trades.underlying[sl], add=False)
+        codes = self._codes(trades.underlying[sl], add=True)
         key = _keys(codes, trades.expiry[sl], trades.strike[sl], trades.right[sl])
         pos = self._lookup(key)  # -1: not listed
-        found = (pos >= 0) & ((trades.conditions[sl] & _CANCEL) == 0)
+        live = (trades.conditions[sl] & _CANCEL) == 0
+        found = (pos >= 0) & live
+        unlisted = (pos < 0) & (key >= 0) & live
+        if unlisted.any():  # count their volume in case the reference lists them later
+            uk, inv = np.unique(key[unlisted], return_inverse=True)
+            tot = np.bincount(inv, weights=size[unlisted]).astype(np.int64)
+            for k, v in zip(uk.tolist(), tot.tolist(), strict=True):
+                self._other[k] = self._other.get(k, 0) + v
         key = np.where(found, key, -1)
         chunk: dict[str, np.ndarray[Any, Any]] = {
             "key": key, "ts": trades.ts_ns[sl], "seq": trades.seq[sl], "size": size,
@@ -437,8 +457,9 @@ class UnusualVolumeDetector:
             "underlyings": list(self._code), "keys": self._keys.tolist(),
             "open_interest": self._oi.tolist(), "avg_volume": self._avg.tolist(),
             "active": active.tolist(), "volume": self._vol[active].tolist(),
-            "fired": self._fired[active].tolist(), "day": self._day, "day_end": self._day_end,
-            "now": self._now, "recent": recent,
+            "fired": self._fired[active].tolist(),
+            "other": [[k, v] for k, v in self._other.items()], "day": self._day,
+            "day_end": self._day_end, "now": self._now, "recent": recent,
             "open": [{"key": e.key, "underlying": e.underlying, "expiry_day": e.expiry_day,
                       "strike": e.strike, "right": e.right, "cross_ts": e.cross_ts,
                       "cross_seq": e.cross_seq, "volume": e.volume, "oi": e.oi, "avg": e.avg,
@@ -463,6 +484,7 @@ class UnusualVolumeDetector:
         active = np.asarray(state["active"], dtype=np.int64).reshape(-1)
         det._vol[active] = np.asarray(state["volume"], dtype=np.int64).reshape(-1)
         det._fired[active] = np.asarray(state["fired"], dtype=bool).reshape(-1)
+        det._other = {int(k): int(v) for k, v in state.get("other", [])}
         det._day, det._day_end, det._now = int(state["day"]), int(state["day_end"]), int(
             state["now"])
         recent = state["recent"]

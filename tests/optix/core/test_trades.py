@@ -95,6 +95,12 @@ def test_validate_keeps_good_rows_and_rejects_each_bad_row_with_its_reason():
     assert len(v.clean) + v.n_rejected == n
 
 
+def test_a_print_without_a_quote_is_kept_and_an_infinite_quote_is_rejected():
+    v = make_batch(3, bid=[np.nan, 0.24, np.inf], ask=[np.nan, np.nan, 0.25]).validate()
+    assert v.clean.seq.tolist() == [1, 2]
+    assert v.reasons.tolist() == [int(RejectReason.NAN_FIELD)]
+
+
 def test_first_failing_check_decides_the_reason():
     b = make_batch(1, price=[np.nan], size=[0], venue=["NOPE"])
     v = b.validate()

@@ -8,6 +8,7 @@ from optix.core.equities import EquityPrintBatch
 from optix.core.trades import OptionTradeBatch
 from optix.data.synthetic import SyntheticConfig, SyntheticMarket
 from optix.flow.engine import FlowEngine
+from optix.flow.side import aggressor, classify_side
 
 KINDS = ("sweep", "split", "repeated_hits", "block", "unusual_volume", "dark_pool", "spread")
 
@@ -99,6 +100,34 @@ def test_bad_rows_are_rejected_and_counted_and_the_rest_of_the_batch_goes_on(fee
     assert engine.stats.trades == len(trades) - 2
 
 
+def test_prints_without_a_quote_count_without_a_side(feed):
+    batch = next(b for b in feed if b.trades is not None and len(b.trades) > 50)
+    trades = batch.trades
+    bid, ask = trades.bid.copy(), trades.ask.copy()
+    bid[:10] = np.nan
+    ask[:10] = np.nan
+    cols = {f: getattr(trades, f) for f in ("ts_ns", "seq", "underlying", "expiry", "strike",
+                                            "right", "venue", "size", "price", "conditions")}
+    engine = FlowEngine()
+    engine.update(OptionTradeBatch.from_columns(bid=bid, ask=ask, **cols), batch.end_ns)
+    engine.flush()
+    assert sum(engine.stats.rejected.values()) == 0
+    assert engine.stats.trades == len(trades)
+    agg = engine.aggregator.contracts(batch.end_ns)
+    assert int(agg["contracts"].sum()) == int(trades.size.sum())
+    base = FlowEngine()
+    base.update(trades, batch.end_ns)
+    ref = base.aggregator.contracts(batch.end_ns)
+    sided = aggressor(classify_side(trades.price[:10], trades.bid[:10], trades.ask[:10],
+                                    trades.conditions[:10])) != 0
+    assert sided.any()
+
+    def sided_total(df):
+        return int(df["bought_contracts"].sum() + df["sold_contracts"].sum())
+
+    assert sided_total(ref) - sided_total(agg) == int(trades.size[:10][sided].sum())
+
+
 def test_alerts_carry_scores_severities_and_ids_that_replay_identically(feed):
     first, _ = _run(feed[:200])
     again, _ = _run(feed[:200])
@@ -116,3 +145,22 @@ def test_the_engine_side_config_reaches_every_component():
     cfg = FlowEngine(FlowConfig(side=SideConfig(quote_tolerance=0.01))).config
     for part in (cfg.block, cfg.unusual_volume, cfg.aggregate, cfg.positioning):
         assert part.side.quote_tolerance == 0.01
+
+
+def test_a_batch_straddling_new_york_midnight_ends_the_old_session_first():
+    late = int(np.datetime64("2024-03-05T04:59:00", "ns").astype(np.int64))  # 23:59 NY
+    early = int(np.datetime64("2024-03-05T05:01:00", "ns").astype(np.int64))  # 00:01 NY
+
+    def batch(rows):
+        return OptionTradeBatch.from_columns(
+            ts_ns=[r[0] for r in rows], seq=[r[1] for r in rows], underlying=["AAA"] * len(rows),
+            expiry=["2024-06-21"] * len(rows), strike=[r[2] for r in rows],
+            right=[1] * len(rows), price=[1.0] * len(rows), size=[10] * len(rows),
+            venue=["XCBO"] * len(rows), bid=[0.9] * len(rows), ask=[1.0] * len(rows))
+
+    one = FlowEngine()
+    one.update(batch([(late, 1, 100.0), (early, 2, 105.0)]), early + 1)
+    two = FlowEngine()
+    two.update(batch([(late, 1, 100.0)]), late + 1)
+    two.update(batch([(early, 2, 105.0)]), early + 1)
+    assert one.positioning.n_contracts == two.positioning.n_contracts == 1

@@ -271,3 +271,20 @@ def test_capped_patterns_do_not_depend_on_split_or_restore(cap):
 def test_max_event_prints_is_validated():
     with pytest.raises(ValueError):
         PatternConfig(max_event_prints=0)
+
+
+def test_a_batch_spanning_weeks_keeps_only_the_minutes_that_printed():
+    import numpy as np
+
+    from optix.core.trades import OptionTradeBatch
+    from optix.flow.patterns import PatternDetector
+
+    t0 = int(np.datetime64("2024-03-04T15:00:00", "ns").astype(np.int64))
+    far = t0 + 60 * 86_400 * 1_000_000_000  # sixty days later, same batch
+    batch = OptionTradeBatch.from_columns(
+        ts_ns=[t0, far], seq=[1, 2], underlying=["AAA", "AAA"], expiry=["2024-06-21"] * 2,
+        strike=[100.0, 100.0], right=[1, 1], price=[5.0, 5.0], size=[1000, 1000],
+        venue=["XCBO", "XCBO"], bid=[4.9, 4.9], ask=[5.0, 5.0])
+    det = PatternDetector()
+    det.update(batch, far + 1, [])
+    assert len(det._minutes) <= 2

@@ -94,6 +94,23 @@ def test_iv_from_the_quote_mid_reprices_the_mid():
     assert price == pytest.approx(4.95, abs=1e-9)
 
 
+def test_a_late_print_never_replaces_the_mid_with_its_stale_quote():
+    from optix.core.enums import Condition
+
+    m = PositioningModel()
+    m.set_spot("AAA", 100.0, T0)
+    m.update(tape([(100.0, 1, 5.0, 10, "ask")]), T0)
+    fresh = tape([(100.0, 1, 5.0, 10, "ask")])
+    late = OptionTradeBatch.from_columns(
+        ts_ns=fresh.ts_ns + 1, seq=[9], underlying=["AAA"], expiry=[EXP], strike=[100.0],
+        right=[1], price=[3.0], size=[10], venue=["XCBO"], bid=[2.9], ask=[3.0],
+        conditions=[int(Condition.LATE)])
+    m.update(late, T0 + 1)
+    p = m.positions().iloc[0]
+    price = float(bsm_greeks(100.0, 100.0, p["T"], 0.04, 0.0, p["iv"], "c").price)
+    assert price == pytest.approx(4.95, abs=1e-9)
+
+
 def test_without_a_spot_a_position_is_unpriced_and_counted():
     m = PositioningModel()
     m.update(tape([(100.0, 1, 5.0, 10, "ask")]), T0)

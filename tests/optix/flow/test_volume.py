@@ -120,6 +120,30 @@ def test_a_mid_day_reference_republication_keeps_day_volume():
     assert ev.detail["day_volume"] == 160 and ev.detail["open_interest"] == 150
 
 
+def test_volume_traded_before_a_contract_is_listed_counts_once_it_is():
+    det = UnusualVolumeDetector()
+    det.set_reference(reference())
+    bbb = reference()
+    bbb = ContractReference(
+        as_of_ns=T0, underlying=np.array(["BBB"]), expiry=bbb.expiry[:1],
+        strike=bbb.strike[:1], right=bbb.right[:1], open_interest=np.array([100]),
+        avg_volume=np.array([10.0]))
+    assert det.update(tape([90], underlying="BBB"), T0 + 1) == []  # not listed yet
+    det.set_reference(bbb)  # published late: BBB's 90 contracts so far count
+    assert det.update(tape([5], [1.0], first_seq=1, underlying="BBB"), T0 + S + 1) == []
+    det.update(tape([6], [2.0], first_seq=2, underlying="BBB"), T0 + 2 * S + 1)
+    (ev,) = det.flush()
+    assert ev.underlying == "BBB" and ev.detail["day_volume"] == 101
+    # ... and survives a snapshot taken before the listing
+    det = UnusualVolumeDetector()
+    det.set_reference(reference())
+    det.update(tape([90], underlying="BBB"), T0 + 1)
+    det = UnusualVolumeDetector.restore(json.loads(json.dumps(det.snapshot())))
+    det.set_reference(bbb)
+    det.update(tape([11], [1.0], first_seq=1, underlying="BBB"), T0 + S + 1)
+    assert [e.detail["day_volume"] for e in det.flush()] == [101]
+
+
 def test_event_side_sentiment_and_contract():
     (ev,) = detect([tape([101], right=-1)])
     assert ev.right == -1 and ev.side == 1 and ev.sentiment == -1  # puts bought
