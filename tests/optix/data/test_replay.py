@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import numpy as np
@@ -9,26 +8,10 @@ from optix.core import OptionVenue, RejectReason
 from optix.data import DataFileError, FileEncodingError, SchemaError, TruncatedFileError
 from optix.data.feed import SourceStats
 from optix.data.replay import ReplaySource, read_cboe_quotedata
+from tests.shared_data import SHARED as SHARED_DIR
+from tests.shared_data import SPY_CHAIN, TBBO_SAMPLE
 
-
-def _shared_data() -> Path:
-    """Find ``shared/flow-gex-data``.
-
-    $OPTIX_SHARED_DIR, else ``shared/`` beside the checkout or any folder above it, else the
-    workplace's ``/work/shared``.
-    """
-    repo = Path(__file__).resolve().parents[3]
-    candidates = [Path(os.environ["OPTIX_SHARED_DIR"])] if "OPTIX_SHARED_DIR" in os.environ else []
-    candidates += [p / "shared" for p in repo.parents] + [Path("/work/shared")]
-    for c in candidates:
-        if (c / "flow-gex-data").is_dir():
-            return c / "flow-gex-data"
-    return candidates[0] / "flow-gex-data"
-
-
-SHARED = _shared_data()
-SPY = SHARED / "spy_quotedata_snap2025-09-25.csv"
-TBBO = SHARED / "opra_tbbo_AAPL250221C250_2025-02-20_sample.csv"
+SHARED, SPY, TBBO = SHARED_DIR, SPY_CHAIN, TBBO_SAMPLE
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,6 @@ Dupire's formula on call prices by finite differences of ``bsm_price``; QuantLib
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,22 +34,12 @@ from optix.quant.surface import (
     fit_svi,
 )
 from optix.quant.surface.chain import _implied_vol_from_price
+from tests.shared_data import SPY_CHAIN
 
 # --------------------------------------------------------------------------- shared data
 
 
-def _shared_data() -> Path:
-    """``shared/flow-gex-data`` as tests/optix/data/test_replay.py finds it."""
-    repo = Path(__file__).resolve().parents[3]
-    candidates = [Path(os.environ["OPTIX_SHARED_DIR"])] if "OPTIX_SHARED_DIR" in os.environ else []
-    candidates += [p / "shared" for p in repo.parents] + [Path("/work/shared")]
-    for c in candidates:
-        if (c / "flow-gex-data").is_dir():
-            return c / "flow-gex-data"
-    return candidates[0] / "flow-gex-data"
-
-
-SPY = _shared_data() / "spy_quotedata_snap2025-09-25.csv"
+SPY = SPY_CHAIN
 LIQUID = ("2025-10-03", "2025-10-10", "2025-10-17", "2025-10-31")  # weekly, weekly, monthly, EOM
 WINDOW = (-2.5, 1.5)  # OTM quotes within -2.5..+1.5 ATM standard deviations of the forward
 
