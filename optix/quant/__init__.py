@@ -9,6 +9,7 @@ module                         what lives there
 =============================  ==========================================================
 :mod:`optix.quant.bsm`         European Black-Scholes-Merton price (numpy)
 :mod:`optix.quant.greeks`      BSM and Black-76 price and Greeks to third order (units table)
+:mod:`optix.quant.gamma_grid`  BSM gamma of many options at many hypothetical spots (profiles)
 :mod:`optix.quant.iv`          implied volatility to machine precision, with reason codes
 :mod:`optix.quant.american`    QD+ fixed point, BAW, BS2002, lattices, cash dividends, IV
 :mod:`optix.quant.heston`      Heston semi-analytic prices and calibration
@@ -26,6 +27,7 @@ from optix.quant.american import (
     european_price_cash_dividends,
 )
 from optix.quant.bsm import bsm_price, rights_to_sign
+from optix.quant.gamma_grid import gamma_grid
 from optix.quant.greeks import Greeks, black76_greeks, black76_price, bsm_greeks
 from optix.quant.heston import HestonCalibration, HestonParams, calibrate_heston, heston_price
 from optix.quant.iv import IVResult, black76_implied_vol, implied_vol
@@ -67,6 +69,7 @@ __all__ = [
     "european_price_cash_dividends",
     "fit_ssvi",
     "fit_svi",
+    "gamma_grid",
     "heston_price",
     "historical_var",
     "implied_vol",
