@@ -6,13 +6,17 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 import optix
 from optix.config import ConfigError, OptixSettings, load_settings
 from optix.log import protect, setup_logging
+
+if TYPE_CHECKING:
+    from optix.core import ChainSnapshot
+    from optix.gex import GexResult
 
 __all__ = ["main"]
 
@@ -263,6 +267,206 @@ def _print_events(alerts: list[Any], as_json: bool) -> None:
                    f"premium=${row['premium']:,.0f} {row['side']} {row['sentiment']} "
                    f"conf={row['confidence']:.2f} score={row['score']:.1f} "
                    f"{row['severity']} {row['id']}")
+
+
+_GEX_SCALES = ((1e9, "bn"), (1e6, "mn"), (1e3, "k"))
+
+
+def _amount(value: float | None, signed: bool = True) -> str:
+    """``-3.918 bn``, ``+512.300 mn``, ``+12.000``; ``n/a`` for None or NaN."""
+    if value is None or value != value:
+        return "n/a"
+    sign = "+" if signed else ""
+    for div, name in _GEX_SCALES:
+        if abs(value) >= div:
+            return f"{value / div:{sign},.3f} {name}"
+    return f"{value:{sign},.3f}"
+
+
+def _price(value: float | None) -> str:
+    return "none" if value is None or value != value else f"{value:,.2f}"
+
+
+def _load_chain(path: Path) -> ChainSnapshot:
+    """The chain snapshot in ``path``, or exit 2 with one line on stderr."""
+    from optix.data import DataError, SourceStats
+    from optix.data.replay import is_cboe_quotedata, read_cboe_quotedata
+
+    def fail(message: str) -> NoReturn:
+        click.echo(f"error: {message}", err=True)
+        raise SystemExit(2)
+
+    if path.is_dir():
+        fail(f"{path}: is a folder, not a chain file")
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    if not is_cboe_quotedata(path):
+        fail(f"{path}: not an option chain file (chains are read from CBOE quotedata "
+             "downloads, whose line 4 is the 'Expiration Date,Calls,...' header)")
+    stats = SourceStats()
+    try:
+        snap = read_cboe_quotedata(path, stats)
+    except (DataError, OSError) as exc:
+        fail(str(exc))
+    if stats.total_rejected():
+        click.echo(stats.summary(), err=True)
+    return snap
+
+
+# The values of the optix.gex.config enums, spelled out so that the CLI does not import the GEX
+# engine (numpy, pandas, the flow engine) before a command runs; a test keeps them in step.
+GEX_CHOICES: dict[str, tuple[str, ...]] = {
+    "unit": ("usd_per_1pct", "usd_per_point", "shares"),
+    "sign": ("dealer_long_calls_short_puts", "dealer_short_calls_long_puts", "flow_inventory"),
+    "zero_dte": ("floor", "exclude"),
+    "settled": ("exclude", "floor"),
+    "flip_rule": ("first", "nearest"),
+    "sticky": ("strike", "moneyness"),
+    "gamma_source": ("vendor", "model", "auto"),
+}
+
+_REGIME_TEXT = {"positive": "dealers long gamma: hedging damps moves",
+                "negative": "dealers short gamma: hedging amplifies moves",
+                "neutral": "net exposure small against gross"}
+
+
+@cli.command("gex")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="OUT.png", help="Also write a PNG chart (by strike, and the profile).")
+@click.option("--unit", type=click.Choice(GEX_CHOICES["unit"]),
+              default="usd_per_1pct", show_default=True, help="GEX unit.")
+@click.option("--sign", type=click.Choice(GEX_CHOICES["sign"]),
+              default="dealer_long_calls_short_puts", show_default=True,
+              help="Whose gamma, with which sign (flow_inventory needs the flow engine's "
+                   "dealer inventory, which a chain file does not carry).")
+@click.option("--expiry-window", default="all", show_default=True, metavar="WINDOW",
+              help="all, ex_nearest, ex_monthly, or days like '<=7'.")
+@click.option("--zero-dte", type=click.Choice(GEX_CHOICES["zero_dte"]),
+              default="floor", show_default=True, help="Contracts expiring today.")
+@click.option("--settled", type=click.Choice(GEX_CHOICES["settled"]),
+              default="exclude", show_default=True, help="Contracts already settled.")
+@click.option("--flip-rule", type=click.Choice(GEX_CHOICES["flip_rule"]),
+              default="first", show_default=True,
+              help="Which zero crossing is the flip: the lowest, or the nearest to spot.")
+@click.option("--sticky", type=click.Choice(GEX_CHOICES["sticky"]),
+              default="strike", show_default=True, help="Vol dynamics in the profile.")
+@click.option("--gamma-source", type=click.Choice(GEX_CHOICES["gamma_source"]),
+              default="auto", show_default=True, help="Gamma at spot: chain's, BSM, or both.")
+@click.option("--r", "r", type=float, default=0.0, show_default=True,
+              help="Rate for model Greeks.")
+@click.option("--q", "q", type=float, default=0.0, show_default=True,
+              help="Dividend yield for model Greeks.")
+@click.option("--levels", type=int, default=60, show_default=True,
+              help="Hypothetical spots in the profile.")
+@click.pass_obj
+def gex(obj: _Ctx, file: Path, as_json: bool, chart: Path | None, unit: str, sign: str,
+        expiry_window: str, zero_dte: str, settled: str, flip_rule: str, sticky: str,
+        gamma_source: str, r: float, q: float, levels: int) -> None:
+    """Dealer gamma exposure of one option chain FILE (a CBOE quotedata download).
+
+    Prints spot, total, call and put GEX, the profile at spot, the flip (every zero crossing,
+    and the rule that picked it), max pain of the nearest expiry, the call and put walls, the
+    regime and the rows skipped. A file that is not a chain, or a chain with no usable gamma,
+    exits 2 with the reason.
+    """
+    from optix.gex import (
+        ExpiryWindow,
+        FlipRule,
+        GammaSource,
+        GexConfig,
+        GexInputError,
+        GexUnit,
+        SettledPolicy,
+        SignConvention,
+        Sticky,
+        ZeroDtePolicy,
+        compute_gex,
+    )
+
+    obj.settings()
+    try:
+        window = ExpiryWindow.parse(expiry_window)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expiry-window") from None
+    try:
+        cfg = GexConfig(unit=GexUnit(unit), sign=SignConvention(sign), expiry_window=window,
+                        zero_dte=ZeroDtePolicy(zero_dte), settled=SettledPolicy(settled),
+                        flip_rule=FlipRule(flip_rule), sticky=Sticky(sticky),
+                        gamma_source=GammaSource(gamma_source), r=r, q=q, levels=levels)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    snap = _load_chain(file)
+    try:
+        result = compute_gex(snap, cfg)
+    except GexInputError as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        raise SystemExit(2) from None
+    if chart is not None:
+        from optix.gex.chart import render_chart
+
+        try:
+            render_chart(result, chart)
+        except OSError as exc:
+            click.echo(f"error: cannot write the chart: {exc}", err=True)
+            raise SystemExit(1) from None
+    s = result.summary()
+    if as_json:
+        click.echo(json.dumps(s, default=str))
+        if chart is not None:
+            click.echo(f"chart written to {chart}", err=True)
+        return
+    _print_gex(s, result, chart)
+
+
+def _print_gex(s: dict[str, Any], result: GexResult, chart: Path | None) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from optix.gex.chart import unit_label
+
+    when = dt.datetime.fromtimestamp(s["as_of_ns"] / 1e9, dt.UTC).astimezone(
+        ZoneInfo("America/New_York"))
+    prof = result.profile
+    flip = s["flip"]
+    rows = [
+        ("spot", f"{s['spot']:,.2f}"),
+        ("total GEX", _amount(s["total_gex"])),
+        ("call GEX", _amount(s["call_gex"])),
+        ("put GEX", _amount(s["put_gex"])),
+        ("profile at spot", f"{_amount(s['profile_at_spot'])} (grid read; model gamma at spot "
+                            f"{_amount(s['profile_at_spot_exact'])})"),
+    ]
+    crossings = ", ".join(f"{c:,.2f}" for c in s["crossings"]) or "none"
+    if flip is None:
+        lo, hi = float(prof.levels[0]), float(prof.levels[-1])
+        rows.append(("flip", f"none: no zero crossing on {lo:,.2f}..{hi:,.2f} "
+                             f"(rule {s['flip_rule']})"))
+    else:
+        rows.append(("flip", f"{flip:,.2f} ({s['flip_distance_pct']:+.2f}% from spot; rule "
+                             f"{s['flip_rule']}; crossings {crossings})"))
+    mp = result.levels.max_pain
+    nearest = min(mp) if mp else None
+    rows += [
+        ("max pain", f"{_price(s['max_pain_nearest'])}"
+                     + (f" (nearest expiry {nearest})" if nearest else "")),
+        ("call wall", _price(s["call_wall"])),
+        ("put wall", _price(s["put_wall"])),
+        ("key gamma strike", _price(s["key_gamma_strike"])),
+        ("regime", f"{s['regime']} ({_REGIME_TEXT.get(s['regime'], '')})"),
+        ("hedge flow +1%", f"{_amount(s['hedge_flow_shares_up_1pct'])} shares, "
+                           f"{_amount(s['hedge_flow_usd_up_1pct'])} $ (+ buy, - sell)"),
+        ("contracts", f"{s['contracts']:,} counted; skipped: "
+                      + (", ".join(f"{k} {v:,}" for k, v in sorted(s["skipped"].items()))
+                         or "none")),
+    ]
+    click.echo(f"{s['underlying']} GEX at {when:%Y-%m-%d %H:%M %Z} "
+               f"({unit_label(result.config.unit)}, {s['sign_convention']})")
+    for name, text in rows:
+        click.echo(f"  {name:<17}{text}")
+    if chart is not None:
+        click.echo(f"  {'chart':<17}{chart}")
 
 
 def main() -> None:
