@@ -188,3 +188,19 @@ def test_config_rejects_bad_values_with_a_pointed_message():
         ExpiryWindow.parse("soon")
     assert GexConfig(unit="shares").unit is GexUnit.SHARES
     assert math.isclose(GexConfig().min_t, 1 / 262)
+
+
+def test_flow_positioning_inventory_drives_the_flow_convention():
+    from optix.flow.positioning import PositioningModel
+    from tests.optix.flow.test_positioning import chain as flow_chain
+    from tests.optix.flow.test_positioning import tape
+
+    m = PositioningModel()  # customers buy 100 June 100 calls, sell 40 June 95 puts
+    m.update(tape([(100.0, 1, 5.0, 100, "ask"), (95.0, -1, 2.0, 40, "bid")]),
+             AS_OF, chains=[flow_chain([100.0, 95.0])])
+    inv = DealerInventory.from_positions(m.positions(), "AAA")
+    rows = [("2024-06-21", 100.0, 1, 5000, 0.2, 0.04), ("2024-06-21", 95.0, -1, 7000, 0.2, 0.03)]
+    e = prepare(chain(rows), GexConfig(sign=SignConvention.FLOW), inventory=inv)
+    assert e.weight.tolist() == [-100.0, 40.0]  # dealers short the calls, long the puts
+    assert e.gex.tolist() == pytest.approx([-100 * 0.04 * 100 * S * S * 0.01,
+                                            40 * 0.03 * 100 * S * S * 0.01])
