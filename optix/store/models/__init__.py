@@ -8,6 +8,7 @@ from optix.store.models.analytics import (
     OptionData,
 )
 from optix.store.models.base import Base
+from optix.store.models.cluster import ShardCheckpoint
 from optix.store.models.security import ROLES, ApiKey, AuditLog, User
 from optix.store.models.trading import LearningLog, PerformanceMetric, Position, Trade
 
@@ -24,6 +25,7 @@ __all__ = [
     "OptionData",
     "PerformanceMetric",
     "Position",
+    "ShardCheckpoint",
     "Trade",
     "User",
 ]

@@ -7,6 +7,7 @@ from optix.store.repositories.analytics import (
     HistoricalGexRepository,
     OptionDataRepository,
 )
+from optix.store.repositories.cluster import CheckpointRepository
 from optix.store.repositories.security import (
     ApiKeyRepository,
     AuditLogRepository,
@@ -24,6 +25,7 @@ __all__ = [
     "AlertRepository",
     "ApiKeyRepository",
     "AuditLogRepository",
+    "CheckpointRepository",
     "GexSnapshotRepository",
     "HistoricalGexRepository",
     "LearningLogRepository",
