@@ -25,6 +25,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from optix.flow.events import FlowEvent
 
@@ -88,6 +89,80 @@ class ScoredAlert:
     premium_score: float
     confidence_score: float
     count_score: float
+
+    def as_record(self) -> dict[str, Any]:
+        """The ``alert_history`` row, in the shape of :meth:`optix.gex.alerts.GexAlert.as_record`.
+
+        Returns
+        -------
+        dict
+            ``id``, ``source`` (``'flow'``), ``alert_type`` (the event type), ``severity``
+            (name), ``score``, ``symbol`` (the underlying), ``title`` (e.g.
+            ``'SPY sweep 2024-06-21 450C $1.2M bought'``), ``message``, ``ts_ns`` (the event's
+            last print) and ``payload``: the event's :meth:`~optix.flow.events.FlowEvent.as_dict`
+            plus ``score``, ``premium_score``, ``confidence_score``, ``count_score`` and
+            ``ts_ns``. Non-finite numbers (a NaN strike) become ``None``, so the whole record
+            is strict JSON.
+        """
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {str(k): clean(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
+            if isinstance(v, bool | int | str) or v is None:
+                return v
+            if isinstance(v, float):
+                return v if math.isfinite(v) else None
+            if hasattr(v, "item"):  # numpy scalar
+                return clean(v.item())
+            if hasattr(v, "isoformat"):
+                return v.isoformat()
+            return str(v)
+
+        ev = self.event
+        kind = ev.type.value
+        parts = [ev.underlying, kind]
+        if ev.type.value == "pattern" and ev.detail.get("pattern"):
+            parts[1] = f"{kind} {ev.detail['pattern']}"
+        if ev.expiry is not None:
+            parts.append(ev.expiry.isoformat())
+        letter = {1: "C", -1: "P"}.get(ev.right, "")
+        if math.isfinite(ev.strike) and ev.stream == "option":
+            parts.append(f"{ev.strike:g}{letter}")
+        elif letter and ev.stream == "option":
+            parts.append("calls" if ev.right > 0 else "puts")
+        if ev.stream == "equity":
+            parts.append(f"{ev.size:,} sh")
+        prem = ev.premium
+        for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if round(abs(prem) / div, 1) >= 1.0:
+                parts.append(f"${prem / div:.1f}{unit}")
+                break
+        else:
+            parts.append(f"${prem:,.0f}")
+        side = {1: "bought", -1: "sold"}.get(ev.side)
+        if side:
+            parts.append(side)
+        title = " ".join(parts)[:200]
+        unit = "shares" if ev.stream == "equity" else "contracts"
+        mood = {1: "bullish", -1: "bearish"}.get(ev.sentiment, "neutral")
+        n = len(ev.seqs)
+        message = (
+            f"{n} print{'s' if n != 1 else ''} on {len(ev.venues)} venue"
+            f"{'s' if len(ev.venues) != 1 else ''}, {ev.size:,} {unit}, ${ev.premium:,.0f} "
+            f"{'notional' if ev.stream == 'equity' else 'premium'}, {mood}, confidence "
+            f"{ev.confidence:.2f}; score {self.score:.1f} = premium {self.premium_score:.1f} "
+            f"+ confidence {self.confidence_score:.1f} + count {self.count_score:.1f}."
+        )
+        payload = clean({**ev.as_dict(), "score": self.score,
+                         "premium_score": self.premium_score,
+                         "confidence_score": self.confidence_score,
+                         "count_score": self.count_score, "ts_ns": ev.last_ts_ns})
+        return {"id": self.alert_id, "source": "flow", "alert_type": kind,
+                "severity": self.severity.name, "score": float(self.score),
+                "symbol": ev.underlying, "title": title, "message": message,
+                "ts_ns": int(ev.last_ts_ns), "payload": payload}
 
 
 def alert_id(event: FlowEvent) -> str:
