@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from optix.store import head_revision
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -74,7 +75,8 @@ def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_cleanly_on_ctrl_
 
         health = httpx.get(f"http://127.0.0.1:{up.api_port}/healthz", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        assert httpx.get(f"http://127.0.0.1:{up.api_port}/version").json()["schema"] == "0001"
+        version = httpx.get(f"http://127.0.0.1:{up.api_port}/version").json()
+        assert version["schema"] == head_revision()
 
         # Token authentication is on, and the instructions printed are the ones that work.
         m = re.search(r"cluster token from (\S+)", out)
