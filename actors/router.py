@@ -265,6 +265,10 @@ class Router:
         self._done.clear()
         return out
 
+    def last_sent(self) -> dict[str, int]:
+        """The offset of the last part sent to each shard (-1: none yet)."""
+        return dict(self._last_sent)
+
     def buffered(self) -> dict[str, int]:
         """Parts held for replay, per shard."""
         return {s: len(b) for s, b in self._buffer.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -65,12 +66,23 @@ def cli(ctx: click.Context, config: Path | None, log_json: bool | None,
 @cli.command()
 @click.option("--exit-after", type=float, default=None, metavar="SECONDS",
               help="Stop by itself after this many seconds (default: run until Ctrl-C).")
+@click.option("--address", default=None,
+              help="Join this Ray cluster (e.g. ray://head:10001 or head:6379) instead of "
+                   "starting a local one (default: settings ray.address).")
 @click.pass_obj
-def up(obj: _Ctx, exit_after: float | None) -> None:
-    """Start OPTIX: local Ray with dashboard, Serve API, database and cache, until Ctrl-C."""
+def up(obj: _Ctx, exit_after: float | None, address: str | None) -> None:
+    """Start OPTIX: Ray with dashboard, shards, router, alert hub, supervisor, Serve API.
+
+    The feed (synthetic market by default) runs through the router into the shard actors;
+    alerts print to the console; the schedule runs on the market clock. Ctrl-C stops it all.
+    """
     from cluster.up import run_up  # imports Ray; keep the other commands fast
 
-    raise SystemExit(run_up(obj.settings(), exit_after=exit_after))
+    settings = obj.settings()
+    if address is not None:
+        settings = settings.model_copy(
+            update={"ray": settings.ray.model_copy(update={"address": address})})
+    raise SystemExit(run_up(settings, exit_after=exit_after))
 
 
 @cli.group()
@@ -222,34 +234,95 @@ def _event_line(alert: Any) -> dict[str, Any]:
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
+@click.option("--cluster", "on_cluster", is_flag=True,
+              help="Run the tape through the router and shard actors on Ray instead of one "
+                   "process (same events, same order).")
+@click.option("--address", default=None,
+              help="With --cluster: join this Ray cluster (default: start a local Ray).")
+@click.option("--shards", default=2, show_default=True, type=click.IntRange(min=1),
+              help="With --cluster: shard actors to spread the symbols over.")
 @click.pass_obj
-def flow_scan(obj: _Ctx, files: tuple[Path, ...], as_json: bool) -> None:
+def flow_scan(obj: _Ctx, files: tuple[Path, ...], as_json: bool, on_cluster: bool,
+              address: str | None, shards: int) -> None:
     """Run recorded trade FILES through the flow engine and print one event per line.
 
     FILES are the replay formats (OPTIX trade CSV/Parquet, Databento TBBO). Each line: type,
     underlying, contract, first and last print time, the prints' sequence numbers, venues,
     contracts, premium, side, sentiment, confidence, score, severity and alert id. Counts of
     rows read, rejected (with reasons) and events found go to stderr at the end.
+
+    With --cluster the tape goes through the actor layer (router, shard actors; a run of its
+    own, removed at the end) and the output is exactly what the single-process run prints.
     """
+    from collections import Counter
+
     from optix.data import DataError
     from optix.data.replay import ReplaySource
-    from optix.flow.engine import FlowConfig, FlowEngine
 
     obj.settings()
-    engine = FlowEngine(FlowConfig(validate=False))  # the replay source validates and counts
+    if address is not None and not on_cluster:
+        raise click.UsageError("--address needs --cluster")
+    counts: Counter[str] = Counter()
+
+    def show(alerts: list[Any]) -> None:
+        counts.update(a.event.type.value for a in alerts)
+        _print_events(alerts, as_json)
+
     try:
         source = ReplaySource(list(files))
-        for batch in source.batches():
-            events = engine.update(batch.trades, batch.end_ns, equities=batch.equities,
-                                   reference=batch.reference)
-            _print_events(engine.score(events), as_json)
-        _print_events(engine.score(engine.flush()), as_json)
+        if on_cluster:
+            _scan_on_cluster(source, address, shards, show)
+        else:
+            from optix.flow.engine import FlowConfig, FlowEngine
+
+            engine = FlowEngine(FlowConfig(validate=False))  # the replay source validates
+            for batch in source.batches():
+                show(engine.score(engine.update(batch.trades, batch.end_ns,
+                                                equities=batch.equities,
+                                                reference=batch.reference)))
+            show(engine.score(engine.flush()))
     except DataError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     click.echo(source.stats.summary(), err=True)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(engine.stats.events.items())) or "none"
-    click.echo(f"events: {counts}", err=True)
+    text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    click.echo(f"events: {text}", err=True)
+
+
+def _scan_on_cluster(source: Any, address: str | None, shards: int,
+                     show: Callable[[list[Any]], None]) -> None:
+    """Route ``source`` through a run-private set of shard actors, printing in feed order."""
+    import logging
+    import uuid
+
+    import ray
+
+    from actors.pipeline import Pipeline, PipelineConfig
+
+    started = not ray.is_initialized()
+    if started:
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "configure_logging": False,
+                                  "namespace": "optix"}
+        if address is None:
+            ray.init(num_cpus=2, include_dashboard=False, **kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    config = PipelineConfig(prefix=f"optix-scan-{uuid.uuid4().hex[:8]}", shards=shards,
+                            hub=False, supervisor=False)
+    pipe = Pipeline(config)
+    pipe.keep_results = True
+    try:
+        for batch in source.batches():
+            pipe.submit(batch)
+            while pipe.results:
+                show(pipe.results.popleft().flow)
+        pipe.flush()  # its alerts arrive as the last result
+        while pipe.results:
+            show(pipe.results.popleft().flow)
+    finally:
+        pipe.shutdown()
+        if started:
+            ray.shutdown()
 
 
 def _print_events(alerts: list[Any], as_json: bool) -> None:

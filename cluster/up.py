@@ -17,7 +17,7 @@ from typing import Any
 import ray
 from ray import serve
 
-from actors.feed import FeedActor
+from actors.pipeline import PipelineActor, PipelineConfig
 from optix.config import OptixSettings
 from optix.store import Database, make_cache, upgrade
 from optix.store.cache import RedisCache
@@ -68,7 +68,7 @@ def _start_ray(settings: OptixSettings) -> tuple[str | None, bool]:
 
 
 def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_desc: str,
-            feed_desc: str = "") -> str:
+            feed_desc: str = "", pipe_desc: str = "") -> str:
     api = f"http://{settings.serve.host}:{settings.serve.port}"
     lines = ["", "OPTIX is up."]
     if dashboard:
@@ -86,6 +86,7 @@ def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_
         f"  database        {db.safe_url}",
         f"  cache           {cache_desc}",
         f"  feed            {feed_desc} at {settings.feed.speed:g}x real time",
+        f"  pipeline        {pipe_desc}",
         "Press Ctrl-C to stop.",
         "",
     ]
@@ -116,7 +117,11 @@ def _shutdown(settings: OptixSettings, started: bool) -> None:
     if not ray.is_initialized():
         return
     with contextlib.suppress(ValueError):  # ValueError: it was never started
-        ray.kill(ray.get_actor("optix-feed"))
+        pipeline = ray.get_actor("optix-pipeline")
+        with contextlib.suppress(Exception):
+            ray.get(pipeline.stop.remote(), timeout=10)
+            ray.get(pipeline.shutdown.remote(), timeout=30)
+        ray.kill(pipeline)
     try:
         if started:
             serve.shutdown()
@@ -178,16 +183,21 @@ def run_up(
             blocking=False,
         )
         _wait_healthy(f"http://{settings.serve.host}:{settings.serve.port}/healthz", stop)
-        feed = FeedActor.options(name="optix-feed", max_concurrency=4).remote(settings)
-        feed.run.remote()
-        feed_desc = ray.get(feed.status.remote(), timeout=120)["source"]
+        shards = max(int(ray.cluster_resources().get("CPU", 2)), 1)
+        pipeline = PipelineActor.options(  # type: ignore[attr-defined]
+            name="optix-pipeline", max_concurrency=4).remote(
+                settings, PipelineConfig(shards=shards))
+        pipeline.run.remote()
+        feed_desc = ray.get(pipeline.status.remote(), timeout=120)["source"]
+        pipe_desc = (f"{shards} shard actors (optix-shard-*), router, alert hub "
+                     "(optix-alert-hub; alerts print below), supervisor (optix-supervisor)")
         running.set()
         if stop.is_set():
             # the signal came during start-up, but the code it interrupted swallowed our
             # exception (Ray's and Serve's start-up catch broadly): still an interrupt
             status = 130
         else:
-            echo(_banner(settings, dashboard, db, cache_desc, feed_desc))
+            echo(_banner(settings, dashboard, db, cache_desc, feed_desc, pipe_desc))
             stop.wait(exit_after)
     except _Interrupted:
         status = 130  # interrupted while starting, as a shell reports Ctrl-C

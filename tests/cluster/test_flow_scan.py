@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from cluster.cli import cli
@@ -56,3 +57,20 @@ def test_scan_prints_the_same_events_as_the_engine_with_scores_and_ids(tmp_path,
                                catch_exceptions=False)
     assert len(plain.stdout.splitlines()) == len(rows)
     assert "events:" in plain.stderr
+
+
+@pytest.mark.slow
+def test_scan_on_the_cluster_prints_exactly_what_one_process_prints(tmp_path, monkeypatch,
+                                                                    ray_session):
+    monkeypatch.chdir(tmp_path)
+    _write_tape(tmp_path / "tape.csv")
+    args = ["flow", "scan", str(tmp_path / "tape.csv"), "--json"]
+    single = CliRunner().invoke(cli, args, catch_exceptions=False)
+    on_cluster = CliRunner().invoke(cli, [*args, "--cluster", "--shards", "3"],
+                                    catch_exceptions=False)
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert on_cluster.stdout == single.stdout
+    assert len(single.stdout.splitlines()) >= 10
+    assert on_cluster.stderr.splitlines()[-1] == single.stderr.splitlines()[-1]  # counts
+    bad = CliRunner().invoke(cli, ["flow", "scan", "x.csv", "--address", "auto"])
+    assert bad.exit_code == 2 and "--address needs --cluster" in bad.output
