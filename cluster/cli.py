@@ -304,7 +304,7 @@ def _scan_on_cluster(source: Any, address: str | None, shards: int,
         kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "configure_logging": False,
                                   "namespace": "optix"}
         if address is None:
-            ray.init(num_cpus=2, include_dashboard=False, **kwargs)
+            ray.init(address="local", num_cpus=2, include_dashboard=False, **kwargs)
         else:
             ray.init(address=address, **kwargs)
     config = PipelineConfig(prefix=f"optix-scan-{uuid.uuid4().hex[:8]}", shards=shards,

@@ -51,6 +51,7 @@ def _start_ray(settings: OptixSettings) -> tuple[str | None, bool]:
     }
     if rc.address is None:
         kwargs.update(
+            address="local",  # start one, even if another cluster runs on this machine
             include_dashboard=True,
             dashboard_host=rc.dashboard_host,
             dashboard_port=rc.dashboard_port,

@@ -93,6 +93,7 @@ def ray_session() -> Iterator[None]:
     import ray
 
     ray.init(
+        address="local",  # a new instance, never a cluster another test or tool left running
         num_cpus=2,
         include_dashboard=False,
         namespace="optix-tests",
