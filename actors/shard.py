@@ -89,7 +89,8 @@ class ShardCore:
     name : str
         Shard name (also its checkpoint key).
     checkpoints : CheckpointStore or None
-        Where checkpoints go; None keeps no checkpoints (a lost shard loses its state).
+        Where checkpoints go. None keeps no checkpoints: every applied part counts as covered
+        (the router buffers nothing), and a restarted shard starts empty from the next part.
     checkpoint_every : int
         Checkpoint after this many applied parts (0: only when asked).
     flow_config : FlowConfig, optional
@@ -139,7 +140,7 @@ class ShardCore:
             self.duplicates += 1
             return ShardReply(self.name, part.offset, self.applied, self.checkpointed,
                               duplicate=True)
-        if prev_offset != self.applied:
+        if prev_offset != self.applied and not (self.checkpoints is None and self.applied < 0):
             return ShardReply(self.name, part.offset, self.applied, self.checkpointed, gap=True)
         t0 = time.perf_counter()
         events = self.flow.update(part.trades, part.end_ns, equities=part.equities,
@@ -147,6 +148,8 @@ class ShardCore:
         flow = self.flow.score(events)
         gex = self.gex.update(part.chains, part.end_ns) if part.chains else []
         self.applied = part.offset
+        if self.checkpoints is None:
+            self.checkpointed = self.applied  # nothing to replay into: the router keeps none
         self.parts += 1
         self.trades += part.n_trades
         self._remember(flow, gex)

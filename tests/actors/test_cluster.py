@@ -56,6 +56,7 @@ def test_a_tape_through_router_and_shards_gives_the_single_process_alerts(ray_se
     assert [sorted(g.alert_id for g in r.gex) for r in results] == [sorted(g) for _, g in
                                                                      single[0]]
     assert router.stats["restarts"] == 0  # parts ran in order though calls overlapped
+    assert set(router.buffered().values()) == {0}  # no checkpoint store: nothing to replay
     assert [a.alert_id for a in flush.flow] == single[1]
 
 
