@@ -29,7 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+from ray.exceptions import (
+    ActorDiedError,
+    ActorUnavailableError,
+    ObjectLostError,
+    RayActorError,
+)
 
 from actors.placement import Placement
 from actors.shard import ShardReply
@@ -42,7 +47,7 @@ __all__ = ["BatchResult", "Router"]
 
 log = logging.getLogger("optix.router")
 
-_LOST = (RayActorError, ActorDiedError, ActorUnavailableError)
+_LOST = (RayActorError, ActorDiedError, ActorUnavailableError, ObjectLostError)
 
 
 @dataclass(slots=True)
@@ -213,20 +218,46 @@ class Router:
         return True
 
     def _recover(self, shard: str) -> None:
-        """Wait for ``shard`` to come back, then replay its buffered parts after its offset."""
+        """Wait for ``shard`` to come back, then replay its buffered parts after its offset.
+
+        A shard that dies again during the replay is recovered again (up to
+        ``restart_timeout_s`` in all).
+        """
         self.stats["restarts"] += 1
-        handle = self.shards[shard]
         deadline = time.monotonic() + self.restart_timeout_s
+        stale = [ref for _, ref in self._flight[shard]]
+        self._flight[shard].clear()
+        while True:
+            applied = self._wait_alive(shard, deadline)
+            try:
+                self._replay(shard, applied)
+                break
+            except _LOST:
+                log.warning("shard %s lost again during its replay", shard)
+        # Calls sent before the recovery may have reached the restarted process and waited
+        # for their turn; the replay let them run, so their replies (not the replay's
+        # duplicates) carry those parts' alerts.
+        for ref in stale:
+            try:
+                reply: ShardReply = ray.get(ref, timeout=max(deadline - time.monotonic(), 1.0))
+            except (*_LOST, ray.exceptions.GetTimeoutError):
+                continue
+            if not reply.gap and not reply.duplicate:
+                self._accept(shard, reply)
+
+    def _wait_alive(self, shard: str, deadline: float) -> int:
+        """The offset ``shard`` has applied, once it answers again."""
         while True:
             try:
-                applied = int(ray.get(handle.applied.remote(), timeout=30))
-                break
+                return int(ray.get(self.shards[shard].applied.remote(), timeout=30))
             except (*_LOST, ray.exceptions.GetTimeoutError):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"shard {shard} did not come back within "
                                        f"{self.restart_timeout_s:.0f} s") from None
                 time.sleep(0.2)
-        self._flight[shard].clear()
+
+    def _replay(self, shard: str, applied: int) -> None:
+        handle = self.shards[shard]
         prev = applied
         for sent_prev, part in list(self._buffer[shard]):
             if part.offset <= applied:
@@ -234,8 +265,8 @@ class Router:
             self.stats["replayed_parts"] += 1
             reply: ShardReply = ray.get(handle.ingest.remote(part, sent_prev))
             if reply.gap:  # the buffer does not reach back far enough: data would be lost
-                raise RuntimeError(f"shard {shard} restored at offset {applied}, but the "
-                                   f"replay buffer starts after it")
+                raise RuntimeError(f"shard {shard} restored at offset {reply.applied}, but "
+                                   f"the replay buffer does not reach back to it")
             prev = part.offset
             self._accept(shard, reply)
         log.info("shard %s restored at offset %d and replayed to %d", shard, applied, prev)

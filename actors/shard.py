@@ -259,12 +259,14 @@ class ShardActor:
     (it died with a previous process and the router has not replayed it within
     ``order_timeout_s``) is answered as a gap.
 
-    Parameters are :class:`ShardCore`'s, plus ``order_timeout_s`` (60 s).
+    Parameters are :class:`ShardCore`'s, plus ``order_timeout_s`` (10 s: out-of-order calls
+    normally wait milliseconds; a part stranded by a restart waits this long before its gap
+    reply starts the router's replay).
     """
 
     def __init__(self, name: str, checkpoints: CheckpointStore | None = None,
                  checkpoint_every: int = 50, flow_config: FlowConfig | None = None,
-                 gex_config: GexEngineConfig | None = None, order_timeout_s: float = 60.0
+                 gex_config: GexEngineConfig | None = None, order_timeout_s: float = 10.0
                  ) -> None:
         self.core = ShardCore(name, checkpoints, checkpoint_every, flow_config, gex_config)
         self.order_timeout_s = order_timeout_s

@@ -96,3 +96,51 @@ def test_a_killed_shard_restores_replays_and_loses_nothing(ray_session, tape, si
     for s, core in cores.items():
         core.flush()
         assert states[s] == core.state_bytes(), s
+
+
+@pytest.mark.redis
+def test_calls_that_reached_a_restarted_shard_before_the_router_noticed_are_not_lost(
+        ray_session, redis_namespace):
+    import datetime as dt
+    import time
+
+    import ray
+
+    from actors.router import Router
+    from actors.shard import ShardActor
+    from optix.data.synthetic import SyntheticConfig, SyntheticMarket
+    from optix.store.checkpoints import RedisCheckpoints
+    from tests.conftest import REDIS_URL
+
+    part = list(SyntheticMarket(SyntheticConfig(
+        n_symbols=24, seed=11, start=dt.date(2024, 3, 5), batch_seconds=60.0,
+        chain_every_s=1800.0, chain_symbols=4, planted_per_day=300)).batches())[:80]
+    reference = ShardCore("ref")
+    want = [[a.alert_id for a in reference.ingest(b, b.offset - 1 if b.offset else -1).flow]
+            for b in part]
+    placement = Placement(("s0",))
+    store = RedisCheckpoints(REDIS_URL, redis_namespace)
+    h = ShardActor.options(name=f"race-{uuid.uuid4().hex[:6]}", lifetime="detached").remote(
+        "s0", store, 10, None, None, 5.0)
+    router = Router(placement, {"s0": h}, max_in_flight=3)
+    try:
+        for b in part[:45]:
+            router.submit(b)
+        router.drain()
+        ray.kill(h, no_restart=False)
+        while True:  # Ray restarts it from the checkpoint at offset 39
+            try:
+                ray.get(h.applied.remote(), timeout=5)
+                break
+            except Exception:
+                time.sleep(0.2)
+        router.submit(part[45])  # reaches the new process, which waits for offsets 40..44
+        time.sleep(2.0)  # the next calls also reach it, and still wait when the replay runs
+        for b in part[46:]:
+            router.submit(b)
+        router.drain()
+        done = router.completed()
+    finally:
+        ray.kill(h, no_restart=True)
+    assert [r.offset for r in done] == [b.offset for b in part]
+    assert [[a.alert_id for a in r.flow] for r in done] == want
