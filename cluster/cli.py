@@ -136,6 +136,118 @@ def db_history() -> None:
 
 
 @cli.group()
+def keys() -> None:
+    """API keys: create, list, revoke (only a salted digest of each key is stored)."""
+
+
+_KEY_ROLES = ("read", "trade", "admin")
+# the user role a new user gets from the role of its first key
+_USER_ROLE_OF_KEY = {"read": "viewer", "trade": "trader", "admin": "admin"}
+
+
+def _keys_db(obj: _Ctx) -> Any:
+    """The configured database, migrated to the newest schema."""
+    from optix.store import Database, upgrade
+
+    database = Database(obj.settings().database)
+    upgrade(database)
+    return database
+
+
+@keys.command("create")
+@click.option("--user", "username", required=True, help="Owner (created if missing).")
+@click.option("--role", type=click.Choice(_KEY_ROLES), required=True,
+              help="read < trade < admin; a role includes the lower ones.")
+@click.option("--name", "label", default="default", show_default=True, help="A label.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="Expire after this many days (default: never).")
+@click.pass_obj
+def keys_create(obj: _Ctx, username: str, role: str, label: str,
+                expires_days: int | None) -> None:
+    """Create a key and print it once on stdout (it cannot be shown again)."""
+    import datetime as dt
+
+    from optix.security import roles_for
+    from optix.store.models import User
+    from optix.store.repositories import ApiKeyRepository, UserRepository
+
+    database = _keys_db(obj)
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)
+               if expires_days is not None else None)
+    with database.transaction() as session:
+        users = UserRepository(session)
+        user = users.by_username(username)
+        if user is None:
+            user = users.add(User(username=username, role=_USER_ROLE_OF_KEY[role]))
+            click.echo(f"created user {username}", err=True)
+        raw, record = ApiKeyRepository(session).issue(user, label, scopes=roles_for(role),
+                                                      expires_at=expires)
+        prefix, key_id = record.prefix, record.id
+    database.dispose()
+    click.echo(raw)
+    click.echo(f"key {prefix} (id {key_id}) for {username}, role {role}: store it now, it "
+               "cannot be shown again", err=True)
+
+
+def _when(ts: Any) -> str:
+    return "-" if ts is None else f"{ts:%Y-%m-%d %H:%M}"
+
+
+@keys.command("list")
+@click.option("--user", "username", default=None, help="Only this user's keys.")
+@click.pass_obj
+def keys_list(obj: _Ctx, username: str | None) -> None:
+    """List keys: prefix, name, user, roles, created, last used, expires, revoked, id."""
+    from optix.store.repositories import ApiKeyRepository, UserRepository
+
+    database = _keys_db(obj)
+    rows = []
+    with database.transaction() as session:
+        user = None
+        if username is not None:
+            user = UserRepository(session).by_username(username)
+            if user is None:
+                click.echo(f"error: no user {username!r}", err=True)
+                raise SystemExit(1)
+        for k in ApiKeyRepository(session).for_user(user):
+            rows.append((k.prefix, k.name, k.user.username, ",".join(k.scopes) or "-",
+                         _when(k.created_at), _when(k.last_used_at), _when(k.expires_at),
+                         _when(k.revoked_at), str(k.id)))
+    database.dispose()
+    head = ("PREFIX", "NAME", "USER", "ROLES", "CREATED", "LAST USED", "EXPIRES", "REVOKED",
+            "ID")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+@keys.command("revoke")
+@click.argument("prefix_or_id")
+@click.pass_obj
+def keys_revoke(obj: _Ctx, prefix_or_id: str) -> None:
+    """Revoke the key with this public PREFIX (e.g. optx_AbCdEf) or id."""
+    import datetime as dt
+
+    from optix.store.repositories import ApiKeyRepository
+
+    database = _keys_db(obj)
+    with database.transaction() as session:
+        repo = ApiKeyRepository(session)
+        found = repo.find(prefix_or_id)
+        if len(found) != 1:
+            why = "no key" if not found else f"{len(found)} keys (give the id)"
+            click.echo(f"error: {why} matching {prefix_or_id!r}", err=True)
+            raise SystemExit(1)
+        key = found[0]
+        if key.revoked_at is not None:
+            click.echo(f"key {key.prefix} was already revoked at {_when(key.revoked_at)}")
+        else:
+            repo.revoke(key.id, dt.datetime.now(dt.UTC))
+            click.echo(f"revoked key {key.prefix} ({key.name}) of {key.user.username}")
+    database.dispose()
+
+
+@cli.group()
 def config() -> None:
     """Inspect the configuration."""
 

@@ -1,7 +1,8 @@
 """Security tables: users, api_keys, audit_logs.
 
-API keys are never stored: a key is shown once when issued and only its SHA-256 digest and a
-short public prefix (for lookup and display) are kept.
+API keys are never stored: a key is shown once when issued and only a short public prefix (for
+lookup and display), a per-key random salt and ``sha256(salt || key)`` are kept (see
+:mod:`optix.security.keys`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class User(Base):
 
 
 class ApiKey(Base):
-    """An API key of a user: its digest, public prefix, scopes and lifetime."""
+    """An API key of a user: its salted digest, public prefix, roles (scopes) and lifetime."""
 
     __tablename__ = "api_keys"
     __table_args__ = (Index(None, "prefix"),)
@@ -56,7 +57,10 @@ class ApiKey(Base):
                                                index=True)
     name: Mapped[str] = mapped_column(String(64))
     prefix: Mapped[str] = mapped_column(String(16), doc="first characters, for display")
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 hex digest")
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True,
+                                          doc="sha256(salt || key), hex")
+    salt: Mapped[str] = mapped_column(String(32), default="", server_default="",
+                                      doc="per-key random salt, hex ('' for pre-salt keys)")
     scopes: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime | None]

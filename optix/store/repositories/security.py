@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
+from optix.security.keys import (
+    ROLES,
+    generate_key,
+    key_matches,
+    key_prefix,
+    new_salt,
+)
+from optix.security.keys import hash_key as hash_api_key
 from optix.store.models import ApiKey, AuditLog, User
 from optix.store.repositories._base import Repository
 
 __all__ = ["ApiKeyRepository", "AuditLogRepository", "UserRepository", "hash_api_key"]
-
-_KEY_PREFIX = "optx_"
-
-
-def hash_api_key(raw: str) -> str:
-    """SHA-256 hex digest of an API key (keys are random, so no salt is needed)."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class UserRepository(Repository[User]):
@@ -35,7 +34,11 @@ class UserRepository(Repository[User]):
 
 
 class ApiKeyRepository(Repository[ApiKey]):
-    """API keys: issue, verify, revoke. The raw key exists only in :meth:`issue`'s result."""
+    """API keys: issue, verify, revoke, find and list.
+
+    The raw key exists only in :meth:`issue`'s result; the table holds its public prefix, a
+    per-key random salt and ``sha256(salt || key)`` (:func:`hash_api_key`).
+    """
 
     model = ApiKey
 
@@ -48,17 +51,38 @@ class ApiKeyRepository(Repository[ApiKey]):
     ) -> tuple[str, ApiKey]:
         """Create a key for ``user``.
 
+        Parameters
+        ----------
+        user : User
+            The owner.
+        name : str
+            A label for people.
+        scopes : sequence of str
+            Roles of the key, from :data:`optix.security.keys.ROLES`.
+        expires_at : datetime, optional
+            When the key stops working.
+
         Returns
         -------
         (str, ApiKey)
             The raw key, to show the user once, and the stored record (digest only).
+
+        Raises
+        ------
+        ValueError
+            A scope is not a known role.
         """
-        raw = _KEY_PREFIX + secrets.token_urlsafe(32)
+        unknown = sorted(set(scopes) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; expected some of {list(ROLES)}")
+        raw = generate_key()
+        salt = new_salt()
         record = ApiKey(
             user_id=user.id,
             name=name,
-            prefix=raw[: len(_KEY_PREFIX) + 6],
-            key_hash=hash_api_key(raw),
+            prefix=key_prefix(raw),
+            salt=salt,
+            key_hash=hash_api_key(raw, salt),
             scopes=list(scopes),
             expires_at=expires_at,
         )
@@ -68,14 +92,19 @@ class ApiKeyRepository(Repository[ApiKey]):
     def verify(self, raw: str, now: dt.datetime) -> ApiKey | None:
         """The active key matching ``raw`` (not revoked, not expired, user active), or None.
 
-        Records ``now`` as the key's last use.
+        Candidates are found by the public prefix and each digest is compared in constant
+        time. Records ``now`` as the key's last use.
         """
-        key = self.session.scalars(
-            select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw))
-        ).one_or_none()
+        candidates = self.session.scalars(
+            select(ApiKey).where(ApiKey.prefix == key_prefix(raw))
+        ).all()
+        key = None
+        for candidate in candidates:  # check every candidate: no early exit on a match
+            if key_matches(raw, candidate.salt, candidate.key_hash):
+                key = candidate
         if key is None or key.revoked_at is not None:
             return None
-        if key.expires_at is not None and key.expires_at <= now:
+        if key.expires_at is not None and _aware(key.expires_at) <= _aware(now):
             return None
         if not key.user.is_active:
             return None
@@ -91,6 +120,31 @@ class ApiKeyRepository(Repository[ApiKey]):
         key.revoked_at = now
         self.session.flush()
         return True
+
+    def find(self, prefix_or_id: str) -> Sequence[ApiKey]:
+        """Keys whose id (UUID text) or public prefix is ``prefix_or_id``."""
+        try:
+            key_id = uuid.UUID(prefix_or_id)
+        except ValueError:
+            pass
+        else:
+            key = self.get(key_id)
+            return [key] if key is not None else []
+        return self.session.scalars(
+            select(ApiKey).where(ApiKey.prefix == prefix_or_id).order_by(ApiKey.created_at)
+        ).all()
+
+    def for_user(self, user: User | None = None) -> Sequence[ApiKey]:
+        """Every key (or only ``user``'s), oldest first."""
+        stmt = select(ApiKey)
+        if user is not None:
+            stmt = stmt.where(ApiKey.user_id == user.id)
+        return self.session.scalars(stmt.order_by(ApiKey.created_at, ApiKey.prefix)).all()
+
+
+def _aware(ts: dt.datetime) -> dt.datetime:
+    """``ts`` with UTC attached when naive (SQLite hands back naive datetimes)."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=dt.UTC)
 
 
 class AuditLogRepository(Repository[AuditLog]):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from optix.core import ChainSnapshot
-from optix.store.models import AlertHistory, GexSnapshot, Position, Trade, User
+from optix.store.models import AlertHistory, ApiKey, GexSnapshot, Position, Trade, User
 from optix.store.repositories import (
     AlertRepository,
     ApiKeyRepository,
@@ -152,7 +152,9 @@ def test_api_keys_are_stored_hashed_and_verified(db):
     with db.transaction() as s:
         keys = ApiKeyRepository(s)
         stored = keys.get(key_id)
-        assert stored.key_hash == hash_api_key(raw) and raw not in stored.key_hash
+        assert len(stored.salt) == 32 and stored.prefix == raw[:11]
+        assert stored.key_hash == hash_api_key(raw, stored.salt) and raw not in stored.key_hash
+        assert stored.key_hash != hash_api_key(raw, "")  # salted, not a plain sha256
         assert keys.verify(raw, T).id == key_id
         assert keys.get(key_id).last_used_at == T
         assert keys.verify(raw + "x", T) is None
@@ -160,6 +162,44 @@ def test_api_keys_are_stored_hashed_and_verified(db):
         assert keys.verify(revoked_raw, T) is None
         assert UserRepository(s).by_username("ana").api_keys[0].name in {"laptop", "old",
                                                                           "revoked"}
+
+
+def test_api_keys_get_their_own_salt_and_reject_unknown_roles(db):
+    with db.transaction() as s:
+        user = UserRepository(s).add(User(username="ana"))
+        keys = ApiKeyRepository(s)
+        _, a = keys.issue(user, "a", scopes=["read", "trade"])
+        _, b = keys.issue(user, "b")
+        assert a.salt != b.salt
+        with pytest.raises(ValueError, match="unknown roles"):
+            keys.issue(user, "c", scopes=["root"])
+
+
+def test_keys_issued_before_salts_still_verify(db):
+    import hashlib
+
+    raw = "optx_" + "legacy-key-for-the-test-only-0123456789abc"
+    with db.transaction() as s:
+        user = UserRepository(s).add(User(username="old"))
+        ApiKeyRepository(s).add(ApiKey(user_id=user.id, name="old", prefix=raw[:11],
+                                       key_hash=hashlib.sha256(raw.encode()).hexdigest()))
+    with db.transaction() as s:
+        key = ApiKeyRepository(s).verify(raw, T)
+        assert key is not None and key.salt == ""
+
+
+def test_api_keys_are_found_by_prefix_or_id_and_listed_per_user(db):
+    with db.transaction() as s:
+        users = UserRepository(s)
+        ana, bob = users.add(User(username="ana")), users.add(User(username="bob"))
+        keys = ApiKeyRepository(s)
+        raw, rec = keys.issue(ana, "a")
+        keys.issue(bob, "b")
+        assert [k.id for k in keys.find(raw[:11])] == [rec.id]
+        assert [k.id for k in keys.find(str(rec.id))] == [rec.id]
+        assert keys.find("optx_nope00") == []
+        assert [k.name for k in keys.for_user(ana)] == ["a"]
+        assert len(keys.for_user()) == 2
 
 
 def test_inactive_user_keys_do_not_verify(db):
