@@ -1,7 +1,10 @@
-"""The OPTIX HTTP application: one FastAPI ingress deployment on Ray Serve.
+"""The OPTIX HTTP application: a FastAPI ingress deployment on Ray Serve, composing the others.
 
-Endpoints so far: ``GET /healthz`` (database and cache checks) and ``GET /version``.
-Later issues compose pricing, GEX, flow and alert deployments behind this ingress.
+Open endpoints: ``GET /healthz`` (database and cache checks), ``GET /version`` and the OpenAPI
+pages. Everything under ``/v1`` needs an API key (``Authorization: Bearer <key>`` or
+``X-API-Key``; ``optix keys create``) with the route's role, is rate limited per key, and every
+mutating call leaves an audit row (:mod:`serve.security`). Pricing (``/v1/pricing``) runs in its
+own deployment, which batches concurrent single-contract requests (:mod:`serve.pricing`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import time
 from typing import Any
 
 import ray
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from ray import serve
 from ray.serve.deployment import Application
@@ -22,12 +25,18 @@ from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
+from serve import pricing
+from serve.security import Security, install, require
 
 api = FastAPI(
     title="OPTIX",
     version=optix.__version__,
     description="Options intelligence: flow, dealer gamma, pricing, prediction, trading agent.",
 )
+api.include_router(pricing.router, dependencies=[Depends(require("read"))])
+
+MAX_BODY_BYTES = 32 << 20
+"""Request-size limit: a 100,000-row pricing batch is about 4 MB of JSON."""
 
 
 @serve.deployment(name="ingress", ray_actor_options={"num_cpus": 0})
@@ -35,12 +44,16 @@ api = FastAPI(
 class Ingress:
     """FastAPI ingress; holds the database and cache handles of its replica."""
 
-    def __init__(self, settings: OptixSettings) -> None:
+    def __init__(self, settings: OptixSettings, pricing_handle: Any = None) -> None:
         protect(settings.secrets(), settings.secret_urls())
         self.settings = settings
         self.started = time.time()
         self.db = Database(settings.database)
         self.cache = make_cache(settings.cache)
+        install(api, Security(self.db), max_body_bytes=MAX_BODY_BYTES,
+                read_only=("/v1/pricing",))  # pricing POSTs compute; they change nothing
+        if pricing_handle is not None:
+            pricing.set_backend(pricing.HandleBackend(pricing_handle))
 
     @api.get("/healthz", summary="Liveness and dependency checks")
     def healthz(self) -> JSONResponse:
@@ -78,4 +91,4 @@ class Ingress:
 
 def build_app(settings: OptixSettings) -> Application:
     """The Serve application of OPTIX, bound to ``settings``."""
-    return Ingress.bind(settings)
+    return Ingress.bind(settings, pricing.PricingDeployment.bind())

@@ -211,7 +211,7 @@ class LocalPricing:
         return await run_in_threadpool(monte_carlo, req)
 
 
-@serve.deployment(name="pricing", ray_actor_options={"num_cpus": 1},
+@serve.deployment(name="pricing", ray_actor_options={"num_cpus": 0},
                   max_ongoing_requests=256)
 class PricingDeployment:
     """Serve deployment holding the pricing compute; ``price_one`` batches concurrent calls."""

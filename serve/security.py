@@ -226,6 +226,8 @@ def require(role: str) -> Callable[[Request], Principal]:
         return principal
 
     dependency.__name__ = f"require_{role}"
+    # real types, not strings: Serve ships the app by value, and FastAPI must resolve them
+    dependency.__annotations__ = {"request": Request, "return": Principal}
     return dependency
 
 
@@ -360,17 +362,22 @@ class AuditMiddleware:
         Where the audit log is.
     methods : frozenset of str
         Methods to audit (default :data:`MUTATING_METHODS`).
+    read_only : tuple of str
+        Path prefixes whose POSTs only compute (pricing): not audited.
     """
 
     def __init__(self, app: ASGIApp, database: Database,
-                 methods: frozenset[str] = MUTATING_METHODS) -> None:
+                 methods: frozenset[str] = MUTATING_METHODS,
+                 read_only: tuple[str, ...] = ()) -> None:
         self.app = app
         self.database = database
         self.methods = methods
+        self.read_only = read_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
-        if scope["type"] != "http" or scope.get("method") not in self.methods:
+        if (scope["type"] != "http" or scope.get("method") not in self.methods
+                or str(scope.get("path", "")).startswith(self.read_only or ("\0",))):
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
@@ -396,7 +403,8 @@ class AuditMiddleware:
 
 
 def install(app: Any, security: Security, *, max_body_bytes: int = 1 << 20,
-            audit_methods: frozenset[str] = MUTATING_METHODS) -> None:
+            audit_methods: frozenset[str] = MUTATING_METHODS,
+            read_only: tuple[str, ...] = ()) -> None:
     """Attach ``security`` to a FastAPI ``app`` and add the size-limit and audit middleware.
 
     Parameters
@@ -409,8 +417,11 @@ def install(app: Any, security: Security, *, max_body_bytes: int = 1 << 20,
         Largest request body accepted (413 beyond).
     audit_methods : frozenset of str
         Methods whose calls are audited.
+    read_only : tuple of str
+        Path prefixes whose calls compute without changing anything (not audited).
     """
     setattr(app.state, _STATE_ATTR, security)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     # added last, so outermost: it audits the 413s too
-    app.add_middleware(AuditMiddleware, database=security.database, methods=audit_methods)
+    app.add_middleware(AuditMiddleware, database=security.database, methods=audit_methods,
+                       read_only=read_only)

@@ -11,13 +11,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def api(ray_session, tmp_path_factory):
+def serve_db(tmp_path_factory):
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'optix.db'}"
+    upgrade(Database(db_url))
+    return db_url
+
+
+@pytest.fixture(scope="module")
+def api(ray_session, serve_db):
     from ray import serve
 
     from serve.app import build_app
 
-    db_url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'optix.db'}"
-    upgrade(Database(db_url))
+    db_url = serve_db
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     healthy = load_settings(database={"url": db_url})
@@ -67,3 +73,36 @@ def test_unknown_path_is_a_404_and_openapi_lists_the_endpoints(api):
     assert api.get("/no-such-thing").status_code == 404
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/version"} <= set(paths)
+
+
+def test_v1_needs_a_key_with_its_role_and_prices_with_one(api, serve_db):
+    body = {"S": 42, "K": 40, "T": 0.5, "r": 0.1, "q": 0.0, "sigma": 0.2, "right": "call"}
+    r = api.post("/v1/pricing/price", json=body)
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert api.post("/v1/pricing/price", json=body,
+                    headers={"X-API-Key": "optx_not-a-key"}).status_code == 401
+    key = _issue_key(serve_db, "read")
+    r = api.post("/v1/pricing/price", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["price"] == pytest.approx(4.76, abs=0.005)
+    bad = api.post("/v1/pricing/price", json={**body, "S": -1},
+                   headers={"Authorization": f"Bearer {key}"})
+    assert bad.status_code == 422 and "S" in bad.text
+    assert api.get("/healthz").status_code == 200  # health stays open
+
+
+def _issue_key(db_url, role):
+    from optix.security import roles_for
+    from optix.store.models import User
+    from optix.store.repositories import ApiKeyRepository, UserRepository
+
+    db = Database(db_url)
+    with db.transaction() as s:
+        user = UserRepository(s).by_username("tester")
+        if user is None:
+            user = User(username="tester", role="viewer")
+            s.add(user)
+            s.flush()
+        raw, _ = ApiKeyRepository(s).issue(user, f"k-{role}", roles_for(role))
+    db.dispose()
+    return raw
