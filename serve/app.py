@@ -4,7 +4,8 @@ Open endpoints: ``GET /healthz`` (database and cache checks), ``GET /version`` a
 pages. Everything under ``/v1`` needs an API key (``Authorization: Bearer <key>`` or
 ``X-API-Key``; ``optix keys create``) with the route's role, is rate limited per key, and every
 mutating call leaves an audit row (:mod:`serve.security`). Pricing (``/v1/pricing``) runs in its
-own deployment, which batches concurrent single-contract requests (:mod:`serve.pricing`).
+own deployment, which batches concurrent single-contract requests (:mod:`serve.pricing`); GEX of a
+posted chain (``/v1/gex``) is computed in the ingress (:mod:`serve.gex`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
-from serve import pricing
+from serve import gex, pricing
 from serve.security import Security, install, require
 
 api = FastAPI(
@@ -34,6 +35,7 @@ api = FastAPI(
     description="Options intelligence: flow, dealer gamma, pricing, prediction, trading agent.",
 )
 api.include_router(pricing.router, dependencies=[Depends(require("read"))])
+api.include_router(gex.router, dependencies=[Depends(require("read"))])
 
 MAX_BODY_BYTES = 32 << 20
 """Request-size limit: a 100,000-row pricing batch is about 4 MB of JSON."""
@@ -51,7 +53,7 @@ class Ingress:
         self.db = Database(settings.database)
         self.cache = make_cache(settings.cache)
         install(api, Security(self.db), max_body_bytes=MAX_BODY_BYTES,
-                read_only=("/v1/pricing",))  # pricing POSTs compute; they change nothing
+                read_only=("/v1/pricing", "/v1/gex"))  # these POSTs compute, change nothing
         if pricing_handle is not None:
             pricing.set_backend(pricing.HandleBackend(pricing_handle))
 

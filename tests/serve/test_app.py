@@ -89,6 +89,12 @@ def test_v1_needs_a_key_with_its_role_and_prices_with_one(api, serve_db):
                    headers={"Authorization": f"Bearer {key}"})
     assert bad.status_code == 422 and "S" in bad.text
     assert api.get("/healthz").status_code == 200  # health stays open
+    assert api.post("/v1/gex/cboe", content=b"x").status_code == 401
+    gex = api.post("/v1/gex/chain", headers={"X-API-Key": key}, json={
+        "underlying": "AAA", "spot": 100.0, "as_of_ns": 1_710_442_800_000_000_000,
+        "expiry": ["2024-04-19"], "strike": [100.0], "right": ["C"], "open_interest": [10],
+        "iv": [0.2]})
+    assert gex.status_code == 200 and gex.json()["summary"]["regime"] == "positive"
 
 
 def _issue_key(db_url, role):

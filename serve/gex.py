@@ -1,0 +1,194 @@
+"""GEX endpoints for a chain posted in the request: ``/v1/gex/chain`` (JSON) and ``/v1/gex/cboe``.
+
+Both compute :func:`optix.gex.compute_gex` with the conventions given as query parameters and
+answer the headline numbers (``GexResult.summary()``), exposure by strike as columns, and, when
+``heatmaps=true``, the strike x expiry and strike x hypothetical-spot tables. ``/v1/gex/cboe``
+takes a CBOE delayed-quotes download as the raw body (``text/csv``). A chain that gives no usable
+gamma, or a body that is not a chain, is a 422 with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from optix.core.chains import ChainSnapshot
+from optix.gex import ExpiryWindow, GexConfig, GexError, GexResult, compute_gex
+
+__all__ = ["ChainIn", "GexParams", "router"]
+
+MAX_ROWS = 50_000
+MAX_CSV_BYTES = 16 << 20
+
+router = APIRouter(prefix="/v1/gex", tags=["gex"])
+
+
+class GexParams(BaseModel):
+    """Conventions of the computation (see :class:`optix.gex.GexConfig`)."""
+
+    unit: Literal["usd_per_1pct", "usd_per_point", "shares"] = "usd_per_1pct"
+    sign: Literal["dealer_long_calls_short_puts", "dealer_short_calls_long_puts"] = (
+        "dealer_long_calls_short_puts")
+    expiry_window: str = Field("all", description="all, ex_nearest, ex_monthly or <=N days")
+    zero_dte: Literal["floor", "exclude"] = "floor"
+    settled: Literal["exclude", "floor"] = "exclude"
+    flip_rule: Literal["first", "nearest"] = "first"
+    sticky: Literal["strike", "moneyness"] = "strike"
+    gamma_source: Literal["auto", "vendor", "model"] = "auto"
+    r: float = Field(0.0, ge=-1.0, le=1.0)
+    q: float = Field(0.0, ge=-1.0, le=1.0)
+    levels: int = Field(60, ge=2, le=400)
+    heatmaps: bool = False
+
+    def config(self) -> GexConfig:
+        """The :class:`GexConfig` these parameters name (422 on a bad expiry window)."""
+        try:
+            window = ExpiryWindow.parse(self.expiry_window)
+        except ValueError as exc:
+            raise HTTPException(422, f"expiry_window: {exc}") from None
+        return GexConfig(unit=self.unit, sign=self.sign, expiry_window=window,
+                         zero_dte=self.zero_dte, settled=self.settled, flip_rule=self.flip_rule,
+                         sticky=self.sticky, gamma_source=self.gamma_source, r=self.r, q=self.q,
+                         levels=self.levels)
+
+
+def _params(params: Annotated[GexParams, Query()]) -> GexParams:
+    return params
+
+
+class ChainIn(BaseModel):
+    """One underlying's chain as columns (one entry per contract)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    underlying: str = Field(min_length=1, max_length=16)
+    spot: float = Field(gt=0, allow_inf_nan=False)
+    as_of_ns: int = Field(gt=0, description="Snapshot time, epoch nanoseconds (UTC)")
+    expiry: list[str] = Field(min_length=1, max_length=MAX_ROWS, description="YYYY-MM-DD")
+    strike: list[float] = Field(min_length=1, max_length=MAX_ROWS)
+    right: list[Literal["C", "P", "c", "p", "call", "put"]] = Field(min_length=1,
+                                                                    max_length=MAX_ROWS)
+    open_interest: list[int] = Field(min_length=1, max_length=MAX_ROWS)
+    iv: list[float | None] | None = Field(None, description="Decimal; null where none")
+    gamma: list[float | None] | None = Field(None, description="Vendor gamma; null where none")
+    delta: list[float | None] | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self) -> ChainIn:
+        n = len(self.strike)
+        for name in ("expiry", "right", "open_interest", "iv", "gamma", "delta"):
+            col = getattr(self, name)
+            if col is not None and len(col) != n:
+                raise ValueError(f"{name} has {len(col)} rows but strike has {n}")
+        return self
+
+    def snapshot(self) -> ChainSnapshot:
+        """The columns as a validated :class:`ChainSnapshot` (422 naming a bad row)."""
+        def opt(col: list[float | None] | None) -> np.ndarray[Any, Any] | None:
+            return None if col is None else np.array(
+                [np.nan if v is None else v for v in col], dtype=np.float64)
+
+        n = len(self.strike)
+        try:
+            snap = ChainSnapshot.from_columns(
+                underlying=self.underlying.upper(), spot=self.spot, as_of_ns=self.as_of_ns,
+                expiry=self.expiry, strike=self.strike,
+                right=[1 if r[0] in "Cc" else -1 for r in self.right],
+                bid=np.zeros(n), ask=np.zeros(n), open_interest=self.open_interest,
+                iv=opt(self.iv), gamma=opt(self.gamma), delta=opt(self.delta))
+        except (ValueError, TypeError) as exc:
+            raise HTTPException(422, f"chain: {exc}") from None
+        checked = snap.validate()
+        if checked.n_rejected:
+            row = int(checked.rejected_index[0])
+            reason = checked.reason_counts()
+            raise HTTPException(422, f"chain: {checked.n_rejected} bad rows (first: row {row}); "
+                                     f"reasons {({r.name: c for r, c in reason.items()})}")
+        return snap
+
+
+def _clean(value: Any) -> Any:
+    """NaN and inf as null, numpy scalars as Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _answer(result: GexResult, heatmaps: bool) -> dict[str, Any]:
+    by = result.by_strike()
+    out: dict[str, Any] = {
+        "summary": result.summary(),
+        "by_strike": {c: by[c].to_numpy().tolist() for c in by.columns},
+        "profile": {"levels": result.profile.levels.tolist(),
+                    "total": result.profile.total.tolist()},
+    }
+    if heatmaps:
+        se = result.heatmap_strike_expiry()
+        ss = result.heatmap_strike_spot()
+        out["heatmap_strike_expiry"] = {"strikes": se.index.tolist(),
+                                        "expiries": list(se.columns),
+                                        "net_gex": se.to_numpy().tolist()}
+        out["heatmap_strike_spot"] = {"spots": ss.index.tolist(), "strikes": ss.columns.tolist(),
+                                      "gex": ss.to_numpy().tolist()}
+    return dict(_clean(out))
+
+
+def _compute(chain: ChainSnapshot, params: GexParams) -> dict[str, Any]:
+    try:
+        return _answer(compute_gex(chain, params.config()), params.heatmaps)
+    except GexError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/chain", summary="GEX of a chain posted as JSON columns")
+async def gex_chain(chain: ChainIn,
+                    params: Annotated[GexParams, Depends(_params)]) -> dict[str, Any]:
+    """Exposure, profile, flip and levels of the posted chain, with the query's conventions."""
+    return await run_in_threadpool(_compute, chain.snapshot(), params)
+
+
+@router.post("/cboe", summary="GEX of a CBOE delayed-quotes file (raw text/csv body)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string"}}}}})
+async def gex_cboe(request: Request,
+                   params: Annotated[GexParams, Depends(_params)]) -> dict[str, Any]:
+    """The same for a CBOE quotedata download sent as the body."""
+    body = await request.body()
+    if not body:
+        raise HTTPException(422, "the body must be a CBOE quotedata file (text/csv)")
+    if len(body) > MAX_CSV_BYTES:
+        raise HTTPException(413, f"a CBOE file may be at most {MAX_CSV_BYTES} bytes")
+    return await run_in_threadpool(_cboe, body, params)
+
+
+def _cboe(body: bytes, params: GexParams) -> dict[str, Any]:
+    from optix.data import DataError
+    from optix.data.feed import SourceStats
+    from optix.data.replay import read_cboe_quotedata
+    from optix.data.replay.cboe import is_cboe_quotedata
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "quotedata.csv"
+        path.write_bytes(body)
+        if not is_cboe_quotedata(path):
+            raise HTTPException(422, "the body is not a CBOE quotedata file (expected the "
+                                     "Expiration Date,Calls,... header on line 4)")
+        try:
+            chain = read_cboe_quotedata(path, SourceStats())
+        except (DataError, ValueError) as exc:
+            raise HTTPException(422, f"CBOE file: {str(exc).replace(str(path), 'body')}"
+                                ) from None
+    return _compute(chain, params)
