@@ -26,7 +26,7 @@ from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
-from serve import gex, pricing
+from serve import alerts, gex, pricing
 from serve.security import Security, install, require
 
 api = FastAPI(
@@ -36,6 +36,7 @@ api = FastAPI(
 )
 api.include_router(pricing.router, dependencies=[Depends(require("read"))])
 api.include_router(gex.router, dependencies=[Depends(require("read"))])
+api.include_router(alerts.router, dependencies=[Depends(require("read"))])
 
 MAX_BODY_BYTES = 32 << 20
 """Request-size limit: a 100,000-row pricing batch is about 4 MB of JSON."""
@@ -74,6 +75,23 @@ class Ingress:
             },
         }
         return JSONResponse(body, status_code=200 if db_ok else 503)
+
+    @api.get("/readyz", summary="Readiness: database, cache and the actors reachable")
+    def readyz(self) -> JSONResponse:
+        """200 when the database, the cache and the pipeline's alert hub all answer; else 503."""
+        db_ok = self.db.ping()
+        cache_ok = self.cache.ping() if isinstance(self.cache, RedisCache) else True
+        actors: dict[str, Any] = {"ok": False}
+        try:
+            hub = ray.get_actor("optix-alert-hub", namespace=self.settings.ray.namespace)
+            stats = ray.get(hub.stats.remote(), timeout=2.0)
+            actors = {"ok": True, "alerts_received": stats.get("received")}
+        except Exception as exc:  # not running, or not answering
+            actors["detail"] = type(exc).__name__
+        ok = db_ok and cache_ok and actors["ok"]
+        body = {"status": "ready" if ok else "not ready",
+                "checks": {"database": db_ok, "cache": cache_ok, "actors": actors}}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @api.get("/version", summary="Versions of OPTIX, its schema, Ray and Python")
     def version(self) -> dict[str, Any]:

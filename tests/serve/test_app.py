@@ -112,3 +112,11 @@ def _issue_key(db_url, role):
         raw, _ = ApiKeyRepository(s).issue(user, f"k-{role}", roles_for(role))
     db.dispose()
     return raw
+
+
+def test_readyz_names_what_is_missing(api):
+    r = api.get("/readyz")  # no pipeline runs beside this test app
+    assert r.status_code == 503
+    checks = r.json()["checks"]
+    assert checks["database"] is True and checks["actors"]["ok"] is False
+    assert api.get("/v1/alerts").status_code == 401

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from optix.core.chains import ChainSnapshot
 from optix.core.occ import format_occ
@@ -201,8 +201,15 @@ class AlertRepository(Repository[AlertHistory]):
         symbol: str | None = None,
         since: dt.datetime | None = None,
         limit: int = 100,
+        before: dt.datetime | None = None,
+        before_id: str | None = None,
+        source: str | None = None,
     ) -> Sequence[AlertHistory]:
-        """Alerts at or above ``min_severity``, newest first, with optional filters."""
+        """Alerts at or above ``min_severity``, newest first (then by id), with filters.
+
+        ``before`` and ``before_id`` (the last alert of the previous page) page back: the
+        alerts after it in that order, none skipped when several share a timestamp.
+        """
         if min_severity not in SEVERITIES:
             raise ValueError(f"min_severity must be one of {SEVERITIES}, got {min_severity!r}")
         allowed = SEVERITIES[SEVERITIES.index(min_severity):]
@@ -213,7 +220,13 @@ class AlertRepository(Repository[AlertHistory]):
             stmt = stmt.where(AlertHistory.symbol == symbol)
         if since is not None:
             stmt = stmt.where(AlertHistory.ts >= since)
-        return self.session.scalars(stmt.order_by(AlertHistory.ts.desc()).limit(limit)).all()
+        if before is not None:
+            stmt = stmt.where(or_(AlertHistory.ts < before, and_(
+                AlertHistory.ts == before, AlertHistory.id > (before_id or ""))))
+        if source is not None:
+            stmt = stmt.where(AlertHistory.source == source)
+        return self.session.scalars(
+            stmt.order_by(AlertHistory.ts.desc(), AlertHistory.id).limit(limit)).all()
 
     def acknowledge(self, alert_id: str, at: dt.datetime) -> bool:
         """Mark an alert acknowledged at ``at``; False if no such alert."""
