@@ -26,7 +26,7 @@ from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
-from serve import alerts, gex, pricing
+from serve import alerts, flow, gex, pricing
 from serve.security import Security, install, require
 
 api = FastAPI(
@@ -37,6 +37,7 @@ api = FastAPI(
 api.include_router(pricing.router, dependencies=[Depends(require("read"))])
 api.include_router(gex.router, dependencies=[Depends(require("read"))])
 api.include_router(alerts.router, dependencies=[Depends(require("read"))])
+api.include_router(flow.router, dependencies=[Depends(require("read"))])
 
 MAX_BODY_BYTES = 32 << 20
 """Request-size limit: a 100,000-row pricing batch is about 4 MB of JSON."""
@@ -53,6 +54,7 @@ class Ingress:
         self.started = time.time()
         self.db = Database(settings.database)
         self.cache = make_cache(settings.cache)
+        api.state.optix_namespace = settings.ray.namespace  # where optix up's actors live
         install(api, Security(self.db), max_body_bytes=MAX_BODY_BYTES,
                 read_only=("/v1/pricing", "/v1/gex"))  # these POSTs compute, change nothing
         if pricing_handle is not None:

@@ -120,3 +120,34 @@ def test_readyz_names_what_is_missing(api):
     checks = r.json()["checks"]
     assert checks["database"] is True and checks["actors"]["ok"] is False
     assert api.get("/v1/alerts").status_code == 401
+
+
+def test_flow_endpoints_read_the_hub_and_say_when_the_pipeline_is_missing(api, serve_db):
+    import ray
+
+    from actors.hub import AlertHub
+
+    key = _issue_key(serve_db, "read")
+    h = {"X-API-Key": key}
+    r = api.get("/v1/flow/cluster", headers=h)
+    assert r.status_code == 503 and "optix-pipeline" in r.text
+    hub = AlertHub.options(name="optix-alert-hub", namespace="optix").remote(None, False)
+    try:
+        base = {"source": "flow", "severity": "HIGH", "score": 60.0, "message": "",
+                "ts_ns": 1_700_000_000_000_000_000}
+        ray.get(hub.publish.remote([
+            {**base, "id": "f1", "alert_type": "sweep", "symbol": "SPY", "title": "t1",
+             "payload": {"side": 1, "premium": 500_000.0, "expiry": "2099-01-16"}},
+            {**base, "id": "f2", "alert_type": "block", "symbol": "QQQ", "title": "t2",
+             "payload": {"side": -1, "premium": 50_000.0, "expiry": "2099-01-16"}}]))
+        got = api.get("/v1/flow/events", headers=h).json()["events"]
+        assert {e["id"] for e in got} == {"f1", "f2"}
+        assert [e["id"] for e in api.get("/v1/flow/events", headers=h, params={
+            "side": "buy", "min_premium": 100_000}).json()["events"]] == ["f1"]
+        assert api.get("/v1/flow/events", headers=h,
+                       params={"symbol": "qqq"}).json()["events"][0]["id"] == "f2"
+        assert api.get("/v1/flow/events", headers=h, params={"max_dte": 5}).json() == {
+            "events": []}
+        assert api.get("/v1/flow/events", headers=h, params={"side": "up"}).status_code == 422
+    finally:
+        ray.kill(hub)
