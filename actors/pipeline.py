@@ -6,8 +6,8 @@ routes feed batches through them. The driver of ``optix flow scan --cluster`` us
 
 Actors are named ``<prefix>-shard-<i>``, ``<prefix>-shard-pin-<symbol>``, ``<prefix>-alert-hub``
 and ``<prefix>-supervisor`` (``prefix`` is ``optix`` for ``optix up``), so the Ray dashboard shows
-them by name. Shards are placed with the ``SPREAD`` strategy (soft: a lost node's shards come
-back on the others).
+them by name. Shards are placed round-robin over the nodes with soft node affinity
+(:func:`shard_strategy`: a lost node's shards come back on the others).
 """
 
 from __future__ import annotations
@@ -30,9 +30,24 @@ from optix.flow.engine import FlowConfig
 from optix.gex.engine import GexEngineConfig
 from optix.store.checkpoints import CheckpointStore
 
-__all__ = ["Pipeline", "PipelineConfig", "PipelineActor"]
+__all__ = ["Pipeline", "PipelineActor", "PipelineConfig", "shard_strategy"]
 
 log = logging.getLogger("optix.pipeline")
+
+
+def shard_strategy(index: int) -> Any:
+    """Where shard ``index`` goes: round-robin over the alive nodes, softly.
+
+    Ray's ``SPREAD`` is best effort and may stack zero-CPU actors on one node, so each shard
+    asks for a node of its own in turn (``soft=True``: if that node is lost, Ray restarts the
+    shard anywhere). Without node information it falls back to ``SPREAD``.
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+    if not nodes:
+        return "SPREAD"
+    return NodeAffinitySchedulingStrategy(node_id=nodes[index % len(nodes)], soft=True)
 
 
 @dataclass(frozen=True)
@@ -107,9 +122,9 @@ class Pipeline:
         self.shards = {
             name: ShardActor.options(  # type: ignore[attr-defined]
                 name=name, lifetime="detached", get_if_exists=True,
-                scheduling_strategy="SPREAD").remote(
+                scheduling_strategy=shard_strategy(i)).remote(
                     name, checkpoints, config.checkpoint_every, config.flow, config.gex)
-            for name in self.placement.all_shards}
+            for i, name in enumerate(self.placement.all_shards)}
         self.hub = (AlertHub.options(  # type: ignore[attr-defined]
             name=f"{config.prefix}-alert-hub", lifetime="detached",
             get_if_exists=True).remote(database_url, config.console)
