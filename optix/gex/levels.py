@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -65,15 +65,9 @@ class Levels:
         """JSON-ready."""
         return {"call_wall": self.call_wall, "put_wall": self.put_wall,
                 "key_gamma_strike": self.key_gamma_strike, "max_pain": dict(self.max_pain),
-                "pin_risk": [vars_pin(p) for p in self.pin_risk], "regime": self.regime,
+                "pin_risk": [asdict(p) for p in self.pin_risk], "regime": self.regime,
                 "hedge_flow_shares_up_1pct": self.hedge_flow_shares_up_1pct,
                 "hedge_flow_usd_up_1pct": self.hedge_flow_usd_up_1pct}
-
-
-def vars_pin(p: PinRisk) -> dict[str, Any]:
-    """A :class:`PinRisk` as a dict."""
-    return {"expiry": p.expiry, "strike": p.strike, "score": p.score,
-            "business_days": p.business_days, "open_interest": p.open_interest}
 
 
 def max_pain(strike: np.ndarray[Any, Any], right: np.ndarray[Any, Any],
