@@ -8,24 +8,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from optix.config import Severity
 from optix.store import Database
 from optix.store.models import AlertHistory
 from optix.store.repositories import AlertRepository
-from serve.security import require
+from serve.security import require, security_of
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
-Severity = Literal["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 
 
 def _database(request: Request) -> Database:
-    security = getattr(request.app.state, "optix_security", None)
+    security = security_of(request.app)
     if security is None:
         raise HTTPException(503, "no database configured")
-    db: Database = security.database
-    return db
+    return security.database
 
 
 def _row(a: AlertHistory) -> dict[str, Any]:

@@ -14,11 +14,12 @@ import ray
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from optix.config import Severity
+
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/flow", tags=["flow"])
 
-Severity = Literal["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 _TIMEOUT_S = 5.0
 
 

@@ -59,6 +59,7 @@ __all__ = [
     "audit",
     "install",
     "require",
+    "security_of",
 ]
 
 log = logging.getLogger("optix.serve.security")
@@ -185,6 +186,12 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def security_of(app: Any) -> Security | None:
+    """The :class:`Security` that :func:`install` attached to ``app`` (None if none)."""
+    security = getattr(app.state, _STATE_ATTR, None)
+    return security if isinstance(security, Security) else None
+
+
 def require(role: str) -> Callable[[Request], Principal]:
     """A FastAPI dependency admitting keys that hold ``role`` (or a higher one).
 
@@ -207,8 +214,8 @@ def require(role: str) -> Callable[[Request], Principal]:
     roles_for(role)  # validate now, not on the first request
 
     def dependency(request: Request) -> Principal:
-        security = getattr(request.app.state, _STATE_ATTR, None)
-        if not isinstance(security, Security):
+        security = security_of(request.app)
+        if security is None:
             raise RuntimeError("serve.security.install(app, security) was not called")
         raw = _raw_key(request)
         if raw is None:
