@@ -17,6 +17,7 @@ from typing import Any
 
 import ray
 
+from actors.metrics import HubMetrics
 from optix.alerts import AlertBook, AlertFilter, ConsoleChannel, store_alerts
 from optix.store import Database, upgrade
 
@@ -54,6 +55,7 @@ class AlertHub:
                  migrate: bool = True, max_seen: int = 100_000) -> None:
         self.book = AlertBook(max_recent=max_recent, max_seen=max_seen, max_queue=max_recent)
         self.console = ConsoleChannel()
+        self.metrics = HubMetrics()
         self.db: Database | None = None
         if database_url:
             self.db = Database(database_url, search_path=search_path)
@@ -69,13 +71,21 @@ class AlertHub:
 
     def publish(self, records: list[dict[str, Any]]) -> int:
         """Take a batch of alert records; return how many were new (module docstring)."""
-        return len(self.book.publish(records, self._persist if self.db is not None else None))
+        before = self.book.duplicates
+        new = self.book.publish(records, self._persist if self.db is not None else None)
+        self.metrics.record(new, self.book.duplicates - before)
+        return len(new)
 
     def subscribe(self, name: str, min_severity: str = "INFO", symbols: list[str] | None = None,
-                  types: list[str] | None = None) -> None:
-        """Add or change subscription ``name`` (``'console'`` prints; others queue for drain)."""
+                  types: list[str] | None = None, min_premium: float = 0.0,
+                  min_dte: int | None = None, max_dte: int | None = None) -> None:
+        """Add or change subscription ``name`` (``'console'`` prints; others queue for drain).
+
+        The filters are :class:`optix.alerts.AlertFilter`'s.
+        """
         sink = self.console if name == CONSOLE else None
-        self.book.subscribe(name, AlertFilter.of(min_severity, symbols, types), sink=sink)
+        self.book.subscribe(name, AlertFilter.of(min_severity, symbols, types, min_premium,
+                                                 min_dte, max_dte), sink=sink)
 
     def unsubscribe(self, name: str) -> bool:
         """Remove subscription ``name``; False if there was none."""

@@ -186,9 +186,48 @@ class Pipeline:
 
     def summary(self, symbol: str) -> dict[str, Any]:
         """The per-symbol summary from the shard that holds ``symbol``."""
+        symbol = symbol.upper()
         shard = self.placement.shard_of(symbol)
-        out: dict[str, Any] = ray.get(self.shards[shard].summary.remote(symbol.upper()))
+        out: dict[str, Any] = ray.get(self.shards[shard].summary.remote(symbol))
         return out
+
+    def gex_view(self, symbol: str, conventions: dict[str, Any] | None = None,
+                 heatmaps: bool = False, history: bool = False) -> dict[str, Any] | None:
+        """A symbol's GEX from the shard that holds it (:meth:`ShardCore.gex_view`)."""
+        symbol = symbol.upper()
+        shard = self.placement.shard_of(symbol)
+        out: dict[str, Any] | None = ray.get(self.shards[shard].gex_view.remote(
+            symbol, conventions, heatmaps, history))
+        return out
+
+    def flow_aggregates(self, symbol: str | None = None, top: int = 20) -> dict[str, Any]:
+        """The 60-minute flow window of ``symbol`` (its shard) or of the market (every shard).
+
+        See :meth:`ShardCore.flow_aggregates`; market-wide, ``by_underlying`` is sorted by
+        premium, largest first, and ``top_contracts`` is the top ``top`` over all shards.
+        """
+        if symbol is not None:
+            symbol = symbol.upper()
+            out: dict[str, Any] = ray.get(self.shards[self.placement.shard_of(symbol)]
+                                          .flow_aggregates.remote(symbol, top))
+            return out
+        parts = ray.get([h.flow_aggregates.remote(None, top) for h in self.shards.values()])
+
+        def premium(r: dict[str, Any]) -> float:
+            return -(r.get("premium") or 0.0)
+
+        return {"by_underlying": sorted((r for p in parts for r in p["by_underlying"]),
+                                        key=premium),
+                "events": sorted((r for p in parts for r in p["events"]),
+                                 key=lambda r: (r["underlying"], r["type"])),
+                "top_contracts": sorted((r for p in parts for r in p["top_contracts"]),
+                                        key=premium)[:top]}
+
+    def symbols(self, gex_only: bool = False) -> list[str]:
+        """Every symbol with state on some shard (or with a GEX result, ``gex_only``), sorted."""
+        calls = [(h.gex_symbols if gex_only else h.symbols).remote()
+                 for h in self.shards.values()]
+        return sorted({s for part in ray.get(calls) for s in part})
 
     def shutdown(self) -> None:
         """Kill this deployment's actors (their checkpoints stay)."""
@@ -251,6 +290,19 @@ class PipelineActor:
     def summary(self, symbol: str) -> dict[str, Any]:
         """See :meth:`Pipeline.summary`."""
         return self.pipeline.summary(symbol)
+
+    def gex_view(self, symbol: str, conventions: dict[str, Any] | None = None,
+                 heatmaps: bool = False, history: bool = False) -> dict[str, Any] | None:
+        """See :meth:`Pipeline.gex_view`."""
+        return self.pipeline.gex_view(symbol, conventions, heatmaps, history)
+
+    def flow_aggregates(self, symbol: str | None = None, top: int = 20) -> dict[str, Any]:
+        """See :meth:`Pipeline.flow_aggregates`."""
+        return self.pipeline.flow_aggregates(symbol, top)
+
+    def symbols(self, gex_only: bool = False) -> list[str]:
+        """See :meth:`Pipeline.symbols`."""
+        return self.pipeline.symbols(gex_only)
 
     def shutdown(self) -> None:
         """Kill the pipeline's actors."""

@@ -22,20 +22,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 import zlib
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import ray
 
+from actors.metrics import ShardMetrics
+from optix.core.jsonsafe import json_safe
 from optix.data.feed import FeedBatch
 from optix.flow.engine import FlowConfig, FlowEngine
 from optix.flow.scoring import ScoredAlert
 from optix.gex.alerts import GexAlert
+from optix.gex.config import GexConfig
 from optix.gex.engine import GexEngine, GexEngineConfig
+from optix.gex.result import compute_gex
 from optix.store.checkpoints import CheckpointStore
 
 __all__ = ["ShardActor", "ShardCore", "ShardReply"]
@@ -220,6 +227,10 @@ class ShardCore:
             self.flow.config.views) else set()
         return sorted(flow | set(self.gex.underlyings) | set(self._recent))
 
+    def gex_symbols(self) -> list[str]:
+        """Symbols with a GEX result here (a chain the engine could use), sorted."""
+        return [u for u in self.gex.underlyings if self.gex.latest(u) is not None]
+
     def summary(self, symbol: str) -> dict[str, Any]:
         """A symbol's state: flow window counts, latest GEX levels, recent alerts."""
         out: dict[str, Any] = {"symbol": symbol, "shard": self.name}
@@ -234,6 +245,91 @@ class ShardCore:
             k: gex.summary()[k] for k in ("spot", "total_gex", "flip", "call_wall", "put_wall",
                                           "max_pain_nearest", "regime")}
         out["recent_alerts"] = list(self._recent.get(symbol, ()))
+        return out
+
+    def flow_aggregates(self, symbol: str | None = None, top: int = 20) -> dict[str, Any]:
+        """The 60-minute flow window: per-underlying sums, events by type, busiest contracts.
+
+        Parameters
+        ----------
+        symbol : str, optional
+            Only this underlying (default: every one on the shard).
+        top : int
+            Contracts kept in ``top_contracts`` (by premium).
+
+        Returns
+        -------
+        dict
+            ``by_underlying`` (:meth:`optix.flow.aggregate.FlowAggregator.summary` rows),
+            ``events`` (its ``events()`` rows by underlying and type) and ``top_contracts``
+            (``contracts()`` rows, largest premium first), each a list of records; empty
+            when the engine keeps no views.
+        """
+        out: dict[str, Any] = {"by_underlying": [], "events": [], "top_contracts": []}
+        if not self.flow.config.views:
+            return out
+        agg = self.flow.aggregator
+
+        def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+            if symbol is not None:
+                df = df[df["underlying"] == symbol]
+            recs: list[dict[str, Any]] = json_safe(df.to_dict(orient="records"))
+            return recs
+
+        out["by_underlying"] = rows(agg.summary(("underlying",)))
+        out["events"] = rows(agg.events(("underlying", "type")))
+        contracts = rows(agg.contracts())  # filter first: a quiet symbol has its own top
+        out["top_contracts"] = sorted(contracts, key=lambda r: -(r["premium"] or 0.0))[:top]
+        return out
+
+    def gex_view(self, symbol: str, conventions: Mapping[str, Any] | None = None,
+                 heatmaps: bool = False, history: bool = False) -> dict[str, Any] | None:
+        """A symbol's latest GEX (:meth:`optix.gex.GexResult.as_dict`), or None if it has none.
+
+        Parameters
+        ----------
+        symbol : str
+            Underlying.
+        conventions : mapping, optional
+            :class:`~optix.gex.GexConfig` fields to change (``unit``, ``sign``,
+            ``expiry_window`` ...): the latest chain is computed again under the engine's
+            conventions with these replaced (default: the engine's result as it stands).
+        heatmaps : bool
+            Add the strike x expiry and strike x spot tables.
+        history : bool
+            Add the snapshots over time (``history``: columns) and net GEX by strike over
+            time (``heatmap_strike_time``: ``times_ns``, ``strikes``, ``net_gex`` rows).
+
+        Raises
+        ------
+        ValueError
+            For a convention that is not a :class:`~optix.gex.GexConfig` field or has a bad
+            value, and (:class:`~optix.gex.GexError`) when the chain gives no usable gamma
+            under the conventions.
+        """
+        res = self.gex.latest(symbol)
+        chain = self.gex.latest_chain(symbol)
+        if res is None or chain is None:
+            return None
+        config = res.config
+        if conventions:
+            unknown = set(conventions) - {f.name for f in dataclasses.fields(GexConfig)}
+            if unknown:
+                raise ValueError(f"not GEX conventions: {sorted(unknown)}")
+            config = dataclasses.replace(res.config, **conventions)
+        recomputed = config != res.config
+        if recomputed:
+            res = compute_gex(chain, config)
+        out = res.as_dict(heatmaps)
+        out["shard"] = self.name
+        out["recomputed"] = recomputed
+        if history:
+            h = self.gex.history(symbol)
+            out["history"] = json_safe({c: h[c].tolist() for c in h.columns})
+            hm = self.gex.history_heatmap(symbol)
+            out["heatmap_strike_time"] = json_safe({
+                "times_ns": hm.index.tolist(), "strikes": hm.columns.tolist(),
+                "net_gex": hm.to_numpy().tolist()})
         return out
 
     def status(self) -> dict[str, Any]:
@@ -269,6 +365,7 @@ class ShardActor:
                  gex_config: GexEngineConfig | None = None, order_timeout_s: float = 10.0
                  ) -> None:
         self.core = ShardCore(name, checkpoints, checkpoint_every, flow_config, gex_config)
+        self.metrics = ShardMetrics(name)
         self.order_timeout_s = order_timeout_s
         self._turn: asyncio.Condition | None = None
 
@@ -284,7 +381,8 @@ class ShardActor:
                     timeout=self.order_timeout_s)
             reply = self.core.ingest(part, prev_offset)
             self._turn.notify_all()
-            return reply
+        self.metrics.record(reply.trades, reply.busy_s, reply.duplicate, reply.gap)
+        return reply
 
     @ray.method(concurrency_group="ingest")
     async def flush(self) -> ShardReply:
@@ -317,6 +415,23 @@ class ShardActor:
     async def summary(self, symbol: str) -> dict[str, Any]:
         """See :meth:`ShardCore.summary`."""
         return self.core.summary(symbol)
+
+    @ray.method(concurrency_group="query")
+    async def flow_aggregates(self, symbol: str | None = None, top: int = 20
+                              ) -> dict[str, Any]:
+        """See :meth:`ShardCore.flow_aggregates`."""
+        return self.core.flow_aggregates(symbol, top)
+
+    @ray.method(concurrency_group="query")
+    async def gex_view(self, symbol: str, conventions: Mapping[str, Any] | None = None,
+                       heatmaps: bool = False, history: bool = False) -> dict[str, Any] | None:
+        """See :meth:`ShardCore.gex_view`."""
+        return self.core.gex_view(symbol, conventions, heatmaps, history)
+
+    @ray.method(concurrency_group="query")
+    async def gex_symbols(self) -> list[str]:
+        """See :meth:`ShardCore.gex_symbols`."""
+        return self.core.gex_symbols()
 
     @ray.method(concurrency_group="query")
     async def symbols(self) -> list[str]:

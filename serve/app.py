@@ -1,11 +1,14 @@
 """The OPTIX HTTP application: a FastAPI ingress deployment on Ray Serve, composing the others.
 
-Open endpoints: ``GET /healthz`` (database and cache checks), ``GET /version`` and the OpenAPI
-pages. Everything under ``/v1`` needs an API key (``Authorization: Bearer <key>`` or
-``X-API-Key``; ``optix keys create``) with the route's role, is rate limited per key, and every
-mutating call leaves an audit row (:mod:`serve.security`). Pricing (``/v1/pricing``) runs in its
-own deployment, which batches concurrent single-contract requests (:mod:`serve.pricing`); GEX of a
-posted chain (``/v1/gex``) is computed in the ingress (:mod:`serve.gex`).
+Open endpoints: ``GET /healthz`` (database and cache checks), ``GET /readyz`` (database,
+cache and actors), ``GET /version`` and the OpenAPI pages. Everything else needs an API key
+(``Authorization: Bearer <key>`` or ``X-API-Key``; ``optix keys create``) with the route's role,
+is rate limited per key, and every mutating call leaves an audit row (:mod:`serve.security`).
+Pricing (``/v1/pricing``) runs in its own deployment, which batches concurrent single-contract
+requests (:mod:`serve.pricing`); GEX of a posted chain (``/v1/gex``) is computed in the ingress
+(:mod:`serve.gex`); flow, GEX of held symbols and the cluster view come from the actors
+(:mod:`serve.flow`); ``GET /metrics`` gathers every node's Prometheus metrics
+(:mod:`serve.metrics`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
 from optix.store.migrate import current_revision
-from serve import alerts, flow, gex, pricing
+from serve import alerts, flow, gex, metrics, pricing, subscriptions
 from serve.security import Security, install, require
 
 api = FastAPI(
@@ -36,8 +39,13 @@ api = FastAPI(
 )
 api.include_router(pricing.router, dependencies=[Depends(require("read"))])
 api.include_router(gex.router, dependencies=[Depends(require("read"))])
+api.include_router(subscriptions.router, dependencies=[Depends(require("read"))])
 api.include_router(alerts.router, dependencies=[Depends(require("read"))])
 api.include_router(flow.router, dependencies=[Depends(require("read"))])
+api.include_router(metrics.router, dependencies=[Depends(require("read"))])
+
+READY_TIMEOUT_S = 5.0
+"""How long ``/readyz`` waits for the alert hub."""
 
 MAX_BODY_BYTES = 32 << 20
 """Request-size limit: a 100,000-row pricing batch is about 4 MB of JSON."""
@@ -57,6 +65,7 @@ class Ingress:
         api.state.optix_namespace = settings.ray.namespace  # where optix up's actors live
         install(api, Security(self.db), max_body_bytes=MAX_BODY_BYTES,
                 read_only=("/v1/pricing", "/v1/gex"))  # these POSTs compute, change nothing
+        api.add_middleware(metrics.HttpMetrics)  # outermost: times auth and audit too
         if pricing_handle is not None:
             pricing.set_backend(pricing.HandleBackend(pricing_handle))
 
@@ -86,7 +95,8 @@ class Ingress:
         actors: dict[str, Any] = {"ok": False}
         try:
             hub = ray.get_actor("optix-alert-hub", namespace=self.settings.ray.namespace)
-            stats = ray.get(hub.stats.remote(), timeout=2.0)
+            # the hub answers between publishes: under load a call may wait a batch or two
+            stats = ray.get(hub.stats.remote(), timeout=READY_TIMEOUT_S)
             actors = {"ok": True, "alerts_received": stats.get("received")}
         except Exception as exc:  # not running, or not answering
             actors["detail"] = type(exc).__name__

@@ -1,8 +1,8 @@
-"""Flow endpoints backed by the actors: recent events, the cluster view and a symbol's summary.
+"""Flow endpoints backed by the actors: events, aggregates, the cluster and a symbol's summary.
 
 Events come from the alert hub (its recent alerts, newest first) filtered by type, severity,
-side, premium and days to expiry; the cluster view and the per-symbol summary come from the
-pipeline actor of ``optix up``. When the pipeline does not run, these answer 503.
+side, premium and days to expiry; the aggregates, the cluster view and the per-symbol summary
+come from the pipeline actor of ``optix up``. When the pipeline does not run, these answer 503.
 """
 
 from __future__ import annotations
@@ -10,34 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-import ray
 from fastapi import APIRouter, HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from optix.config import Severity
+from serve._actors import actor, call
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/flow", tags=["flow"])
-
-_TIMEOUT_S = 5.0
-
-
-def _actor(request: Request, name: str) -> Any:
-    namespace = getattr(request.app.state, "optix_namespace", "optix")
-    try:
-        return ray.get_actor(name, namespace=namespace)
-    except ValueError:
-        raise HTTPException(503, f"{name} is not running (start the pipeline with optix up)"
-                            ) from None
-
-
-async def _call(ref: Any) -> Any:
-    try:
-        return await run_in_threadpool(ray.get, ref, timeout=_TIMEOUT_S)
-    except ray.exceptions.GetTimeoutError:
-        raise HTTPException(503, "the actors did not answer in time") from None
-
 
 def _dte(record: dict[str, Any], today: dt.date) -> int | None:
     expiry = record.get("payload", {}).get("expiry")
@@ -59,8 +39,8 @@ async def events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Flow alerts the hub has seen (of ``symbol``, or the whole market)."""
-    hub = _actor(request, "optix-alert-hub")
-    recent = await _call(hub.recent.remote(10_000, symbol.upper() if symbol else None,
+    hub = actor(request, "optix-alert-hub")
+    recent = await call(hub.recent.remote(10_000, symbol.upper() if symbol else None,
                                            min_severity))
     today = dt.datetime.now(dt.UTC).date()
     want_side = {"buy": 1, "sell": -1}.get(side or "")
@@ -84,10 +64,26 @@ async def events(
     return {"events": out}
 
 
+@router.get("/aggregates", summary="The 60-minute flow window of a symbol or the market")
+async def aggregates(
+    request: Request,
+    symbol: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9.]+$")] = None,
+    top: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> dict[str, Any]:
+    """Sums per underlying, events by type, and the ``top`` contracts by premium (last hour).
+
+    The sums are prints, contracts, premium, bought and sold premium, call/put ratios and
+    sentiment (:meth:`optix.flow.aggregate.FlowAggregator.summary`).
+    """
+    out: dict[str, Any] = await call(actor(request, "optix-pipeline").flow_aggregates.remote(
+        symbol.upper() if symbol else None, top))
+    return out
+
+
 @router.get("/cluster", summary="Shards, nodes, lag, throughput and checkpoint age")
 async def cluster_view(request: Request) -> dict[str, Any]:
     """The pipeline's cluster view."""
-    out: dict[str, Any] = await _call(_actor(request, "optix-pipeline").cluster_view.remote())
+    out: dict[str, Any] = await call(actor(request, "optix-pipeline").cluster_view.remote())
     return out
 
 
@@ -96,6 +92,6 @@ async def symbol_summary(request: Request, symbol: str) -> dict[str, Any]:
     """The per-symbol summary from the shard that holds ``symbol``."""
     if not (0 < len(symbol) <= 16 and symbol.replace(".", "").isalnum()):
         raise HTTPException(422, "symbol must be 1-16 letters or digits")
-    out: dict[str, Any] = await _call(
-        _actor(request, "optix-pipeline").summary.remote(symbol.upper()))
+    out: dict[str, Any] = await call(
+        actor(request, "optix-pipeline").summary.remote(symbol.upper()))
     return out

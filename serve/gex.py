@@ -1,15 +1,18 @@
-"""GEX endpoints for a chain posted in the request: ``/v1/gex/chain`` (JSON) and ``/v1/gex/cboe``.
+"""GEX endpoints: of a chain posted in the request, and of the underlyings the actors hold.
 
-Both compute :func:`optix.gex.compute_gex` with the conventions given as query parameters and
-answer the headline numbers (``GexResult.summary()``), exposure by strike as columns, and, when
+``/v1/gex/chain`` (JSON) and ``/v1/gex/cboe`` (a CBOE file) compute
+:func:`optix.gex.compute_gex` with the conventions given as query parameters and answer the
+headline numbers (``GexResult.summary()``), exposure by strike as columns, and, when
 ``heatmaps=true``, the strike x expiry and strike x hypothetical-spot tables. ``/v1/gex/cboe``
-takes a CBOE delayed-quotes download as the raw body (``text/csv``). A chain that gives no usable
-gamma, or a body that is not a chain, is a 422 with the reason.
+takes a CBOE delayed-quotes download as the raw body (``text/csv``). A chain that gives no
+usable gamma, or a body that is not a chain, is a 422 with the reason.
+``/v1/gex/symbols/{symbol}`` answers the same for the latest chain of a symbol on its shard
+(recomputed when conventions are given), plus its history on request; ``/v1/gex/symbols``
+lists the symbols held.
 """
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from optix.core.chains import ChainSnapshot
-from optix.gex import ExpiryWindow, GexConfig, GexError, GexResult, compute_gex
+from optix.gex import ExpiryWindow, GexConfig, GexError, compute_gex
+from serve._actors import actor, call
 
 __all__ = ["ChainIn", "GexParams", "router"]
 
@@ -114,41 +118,9 @@ class ChainIn(BaseModel):
         return snap
 
 
-def _clean(value: Any) -> Any:
-    """NaN and inf as null, numpy scalars as Python numbers, recursively."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _answer(result: GexResult, heatmaps: bool) -> dict[str, Any]:
-    by = result.by_strike()
-    out: dict[str, Any] = {
-        "summary": result.summary(),
-        "by_strike": {c: by[c].to_numpy().tolist() for c in by.columns},
-        "profile": {"levels": result.profile.levels.tolist(),
-                    "total": result.profile.total.tolist()},
-    }
-    if heatmaps:
-        se = result.heatmap_strike_expiry()
-        ss = result.heatmap_strike_spot()
-        out["heatmap_strike_expiry"] = {"strikes": se.index.tolist(),
-                                        "expiries": list(se.columns),
-                                        "net_gex": se.to_numpy().tolist()}
-        out["heatmap_strike_spot"] = {"spots": ss.index.tolist(), "strikes": ss.columns.tolist(),
-                                      "gex": ss.to_numpy().tolist()}
-    return dict(_clean(out))
-
-
 def _compute(chain: ChainSnapshot, params: GexParams) -> dict[str, Any]:
     try:
-        return _answer(compute_gex(chain, params.config()), params.heatmaps)
+        return compute_gex(chain, params.config()).as_dict(params.heatmaps)
     except GexError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -192,3 +164,50 @@ def _cboe(body: bytes, params: GexParams) -> dict[str, Any]:
             raise HTTPException(422, f"CBOE file: {str(exc).replace(str(path), 'body')}"
                                 ) from None
     return _compute(chain, params)
+
+
+_CONVENTIONS = ("unit", "sign", "expiry_window", "zero_dte", "settled", "flip_rule", "sticky",
+                "gamma_source", "r", "q", "levels")
+
+
+def _symbol(symbol: str) -> str:
+    if not (0 < len(symbol) <= 16 and symbol.replace(".", "").isalnum()):
+        raise HTTPException(422, "symbol must be 1-16 letters or digits")
+    return symbol.upper()
+
+
+@router.get("/symbols", summary="Underlyings whose GEX the actors hold")
+async def held_symbols(request: Request) -> dict[str, Any]:
+    """Every symbol with a GEX result on some shard of the running pipeline."""
+    return {"symbols": await call(actor(request, "optix-pipeline").symbols.remote(True))}
+
+
+@router.get("/symbols/{symbol}", summary="Latest GEX of an underlying held by the actors")
+async def held_gex(request: Request, symbol: str,
+                   params: Annotated[GexParams, Depends(_params)],
+                   history: bool = False) -> dict[str, Any]:
+    """Levels, exposure by strike and profile of the symbol's latest chain on its shard.
+
+    Conventions given as query parameters replace the shard's and recompute that chain
+    (``recomputed`` says so); ``heatmaps`` adds the strike x expiry and strike x spot tables,
+    ``history`` the snapshots over time and net GEX by strike over time. 404 when the shard
+    has no chain of the symbol yet.
+    """
+    sym = _symbol(symbol)
+    given = {k: getattr(params, k) for k in params.model_fields_set if k in _CONVENTIONS}
+    if "expiry_window" in given:
+        try:
+            given["expiry_window"] = ExpiryWindow.parse(given["expiry_window"])
+        except ValueError as exc:
+            raise HTTPException(422, f"expiry_window: {exc}") from None
+    try:
+        out = await call(actor(request, "optix-pipeline").gex_view.remote(
+            sym, given or None, params.heatmaps, history), timeout_s=10.0)
+    except HTTPException as exc:
+        if exc.status_code == 422:  # GexError (a ValueError) under the asked conventions
+            raise HTTPException(422, f"{sym}: {exc.detail}") from None
+        raise
+    if out is None:
+        raise HTTPException(404, f"the actors hold no GEX of {sym} yet")
+    result: dict[str, Any] = out
+    return result

@@ -23,10 +23,10 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
+from zoneinfo import ZoneInfo
 
 from optix.alerts.console import ConsoleChannel, format_alert_line
+from optix.core.jsonsafe import json_safe
 from optix.flow.scoring import Severity
 from optix.store.db import Database
 from optix.store.models import AlertHistory
@@ -41,6 +41,7 @@ __all__ = [
     "SeenIds",
     "Sink",
     "Subscription",
+    "days_to_expiry",
     "format_alert_line",
     "history_row",
     "json_safe",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("optix.alerts")
+
+_NEW_YORK = ZoneInfo("America/New_York")
 
 SOURCES = ("flow", "gex", "ml", "trading", "system")
 """Allowed ``source`` values (the ``alert_history`` check constraint)."""
@@ -85,29 +88,6 @@ def parse_severity(value: str | int | Severity) -> Severity:
             pass
     names = ", ".join(s.name for s in Severity)
     raise ValueError(f"severity must be one of {names}, got {value!r}")
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with only JSON types: NaN and infinities become ``None``.
-
-    numpy scalars and arrays become Python numbers and lists, dates ISO strings, tuples and
-    sets lists, mapping keys strings; any other object its ``str``.
-    """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def _text(record: Mapping[str, Any], key: str, limit: int, required: bool = True) -> str | None:
@@ -202,7 +182,7 @@ def store_alerts(db: Database, records: Sequence[Mapping[str, Any]]) -> set[str]
 
 @dataclass(frozen=True, slots=True)
 class AlertFilter:
-    """Which alerts a subscriber wants: a minimum severity, and optionally symbols and types.
+    """Which alerts a subscriber wants: what a flow trader filters on.
 
     Attributes
     ----------
@@ -213,35 +193,93 @@ class AlertFilter:
     types : frozenset of str, optional
         Only these ``alert_type`` values, or sources (``'flow'``, ``'gex'``) for all of a
         source's types (``None``: all).
+    min_premium : float
+        Only alerts whose payload's ``premium`` is at least this; above 0 it excludes alerts
+        with no premium (GEX alerts).
+    min_dte, max_dte : int, optional
+        Only alerts whose payload's ``expiry`` is this many calendar days or more (at most)
+        after the alert's New York date; set, they exclude alerts with no expiry.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite premium, a negative DTE or ``min_dte > max_dte``.
     """
 
     min_severity: Severity = Severity.INFO
     symbols: frozenset[str] | None = None
     types: frozenset[str] | None = None
+    min_premium: float = 0.0
+    min_dte: int | None = None
+    max_dte: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.min_premium) and self.min_premium >= 0):
+            raise ValueError(f"min_premium must be finite and >= 0, got {self.min_premium}")
+        for name in ("min_dte", "max_dte"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        if (self.min_dte is not None and self.max_dte is not None
+                and self.min_dte > self.max_dte):
+            raise ValueError(f"min_dte {self.min_dte} is above max_dte {self.max_dte}")
 
     @classmethod
     def of(cls, min_severity: str | int | Severity = "INFO",
            symbols: Iterable[str] | None = None,
-           types: Iterable[str] | None = None) -> AlertFilter:
-        """A filter from plain arguments (as a Ray call passes them)."""
+           types: Iterable[str] | None = None, min_premium: float = 0.0,
+           min_dte: int | None = None, max_dte: int | None = None) -> AlertFilter:
+        """A filter from plain arguments (as a Ray call or a stored row passes them)."""
         return cls(parse_severity(min_severity),
-                   None if symbols is None else frozenset(symbols),
-                   None if types is None else frozenset(types))
+                   None if symbols is None else frozenset(s.upper() for s in symbols),
+                   None if types is None else frozenset(types), float(min_premium),
+                   min_dte, max_dte)
 
     def matches(self, record: Mapping[str, Any]) -> bool:
-        """True when ``record`` (normalized) passes every condition."""
+        """True when ``record`` (normalized: it has ``ts_ns``) passes every condition."""
         if parse_severity(record["severity"]) < self.min_severity:
             return False
         if self.symbols is not None and record.get("symbol") not in self.symbols:
             return False
-        return self.types is None or (record.get("alert_type") in self.types
-                                      or record.get("source") in self.types)
+        if self.types is not None and not (record.get("alert_type") in self.types
+                                           or record.get("source") in self.types):
+            return False
+        payload = record.get("payload") or {}
+        if self.min_premium > 0:
+            premium = payload.get("premium")
+            if not isinstance(premium, int | float) or not premium >= self.min_premium:
+                return False
+        if self.min_dte is not None or self.max_dte is not None:
+            dte = days_to_expiry(record)
+            if dte is None or (self.min_dte is not None and dte < self.min_dte) or (
+                    self.max_dte is not None and dte > self.max_dte):
+                return False
+        return True
 
     def describe(self) -> dict[str, Any]:
-        """Plain form: ``min_severity`` name, sorted ``symbols`` and ``types`` (or None)."""
+        """Plain form of every condition (sorted ``symbols`` and ``types``, or None)."""
         return {"min_severity": self.min_severity.name,
                 "symbols": None if self.symbols is None else sorted(self.symbols),
-                "types": None if self.types is None else sorted(self.types)}
+                "types": None if self.types is None else sorted(self.types),
+                "min_premium": self.min_premium, "min_dte": self.min_dte,
+                "max_dte": self.max_dte}
+
+
+def days_to_expiry(record: Mapping[str, Any]) -> int | None:
+    """Calendar days from the alert's New York date (of ``ts_ns``) to its payload's ``expiry``.
+
+    None when the record has no expiry (GEX alerts) or no time.
+    """
+    expiry = (record.get("payload") or {}).get("expiry")
+    ts_ns = record.get("ts_ns")
+    if not expiry or ts_ns is None:
+        return None
+    try:
+        exp = dt.date.fromisoformat(str(expiry)[:10])
+    except ValueError:
+        return None
+    day = dt.datetime.fromtimestamp(int(ts_ns) / 1e9, _NEW_YORK).date()
+    return (exp - day).days
 
 
 class SeenIds:

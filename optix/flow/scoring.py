@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from optix.core.jsonsafe import json_safe
 from optix.flow.events import FlowEvent
 
 __all__ = ["ScoredAlert", "ScoringConfig", "Severity", "alert_id", "score_event"]
@@ -104,22 +105,6 @@ class ScoredAlert:
             ``ts_ns``. Non-finite numbers (a NaN strike) become ``None``, so the whole record
             is strict JSON.
         """
-
-        def clean(v: Any) -> Any:
-            if isinstance(v, dict):
-                return {str(k): clean(x) for k, x in v.items()}
-            if isinstance(v, list | tuple):
-                return [clean(x) for x in v]
-            if isinstance(v, bool | int | str) or v is None:
-                return v
-            if isinstance(v, float):
-                return v if math.isfinite(v) else None
-            if hasattr(v, "item"):  # numpy scalar
-                return clean(v.item())
-            if hasattr(v, "isoformat"):
-                return v.isoformat()
-            return str(v)
-
         ev = self.event
         kind = ev.type.value
         parts = [ev.underlying, kind]
@@ -155,7 +140,7 @@ class ScoredAlert:
             f"{ev.confidence:.2f}; score {self.score:.1f} = premium {self.premium_score:.1f} "
             f"+ confidence {self.confidence_score:.1f} + count {self.count_score:.1f}."
         )
-        payload = clean({**ev.as_dict(), "score": self.score,
+        payload = json_safe({**ev.as_dict(), "score": self.score,
                          "premium_score": self.premium_score,
                          "confidence_score": self.confidence_score,
                          "count_score": self.count_score, "ts_ns": ev.last_ts_ns})

@@ -67,6 +67,7 @@ class _State:
     active: set[str] | None = None
     history: deque[dict[str, Any]] | None = None
     latest: GexResult | None = None
+    chain: ChainSnapshot | None = None
 
 
 class GexEngine:
@@ -127,6 +128,7 @@ class GexEngine:
                 continue
             self.errors.pop(chain.underlying, None)
             out += self._record(res)
+            self._of(chain.underlying).chain = chain
         return out
 
     def _record(self, res: GexResult) -> list[GexAlert]:
@@ -157,6 +159,11 @@ class GexEngine:
         """The latest result of ``underlying`` (None before its first chain or after restore)."""
         st = self._state.get(underlying)
         return None if st is None else st.latest
+
+    def latest_chain(self, underlying: str) -> ChainSnapshot | None:
+        """The chain of :meth:`latest` (to recompute it under other conventions)."""
+        st = self._state.get(underlying)
+        return None if st is None else st.chain
 
     def history(self, underlying: str) -> pd.DataFrame:
         """Snapshots over time: ``as_of_ns, spot, total_gex, call_gex, put_gex, flip, regime``."""

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optix.core.chains import ChainSnapshot
+from optix.core.jsonsafe import json_safe
 from optix.gex.config import GexConfig
 from optix.gex.exposure import DealerInventory, Exposure, prepare
 from optix.gex.levels import Levels, levels
@@ -92,6 +93,40 @@ class GexResult:
     def by_strike(self) -> pd.DataFrame:
         """Exposure per strike (see :meth:`Exposure.by_strike`)."""
         return self.exposure.by_strike()
+
+    def as_dict(self, heatmaps: bool = False) -> dict[str, Any]:
+        """Strict JSON: the summary, exposure by strike as columns and the profile.
+
+        Parameters
+        ----------
+        heatmaps : bool
+            Also the strike x expiry table (``heatmap_strike_expiry``: ``strikes``,
+            ``expiries``, ``net_gex`` rows) and the strike x hypothetical-spot table
+            (``heatmap_strike_spot``: ``spots``, ``strikes``, ``gex`` rows).
+
+        Returns
+        -------
+        dict
+            NaN and infinities are ``None``.
+        """
+        by = self.by_strike()
+        out: dict[str, Any] = {
+            "summary": self.summary(),
+            "by_strike": {c: by[c].to_numpy().tolist() for c in by.columns},
+            "profile": {"levels": self.profile.levels.tolist(),
+                        "total": self.profile.total.tolist()},
+        }
+        if heatmaps:
+            se = self.heatmap_strike_expiry()
+            ss = self.heatmap_strike_spot()
+            out["heatmap_strike_expiry"] = {"strikes": se.index.tolist(),
+                                            "expiries": list(se.columns),
+                                            "net_gex": se.to_numpy().tolist()}
+            out["heatmap_strike_spot"] = {"spots": ss.index.tolist(),
+                                          "strikes": ss.columns.tolist(),
+                                          "gex": ss.to_numpy().tolist()}
+        safe: dict[str, Any] = json_safe(out)
+        return safe
 
     def heatmap_strike_expiry(self) -> pd.DataFrame:
         """Net GEX as a strike (rows) x expiry (columns) table, 0 where no contract."""

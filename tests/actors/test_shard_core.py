@@ -2,6 +2,8 @@
 
 import itertools
 
+import pytest
+
 from actors.placement import Placement
 from actors.shard import ShardCore
 from actors.split import split_batch
@@ -89,3 +91,51 @@ def test_queries_name_the_symbols_and_their_recent_alerts(single):
     assert summ["recent_alerts"] and summ["flow_60m"]["prints"] >= 0
     st = core.status()
     assert st["applied"] == core.applied and st["trades"] == core.trades
+
+
+def test_gex_view_is_the_latest_result_and_recomputes_under_other_conventions(single):
+    import dataclasses
+
+    from optix.gex import GexError, compute_gex
+
+    core = single[2]
+    held = [s for s in core.symbols() if core.gex.latest(s) is not None]
+    assert held
+    sym = held[0]
+    chain = core.gex.latest_chain(sym)
+    assert chain is not None and chain.underlying == sym
+    view = core.gex_view(sym, history=True)
+    assert view["recomputed"] is False and view["shard"] == "single"
+    assert view == {**compute_gex(chain, core.gex_config.gex).as_dict(), "shard": "single",
+                    "recomputed": False, "history": view["history"],
+                    "heatmap_strike_time": view["heatmap_strike_time"]}
+    assert len(view["history"]["as_of_ns"]) == len(core.gex.history(sym))
+    # unchanged conventions are not a recomputation; changed ones are, on the same chain
+    assert core.gex_view(sym, {"unit": "usd_per_1pct"})["recomputed"] is False
+    shares = core.gex_view(sym, {"unit": "shares", "levels": 30}, heatmaps=True)
+    want = compute_gex(chain, dataclasses.replace(core.gex_config.gex, unit="shares", levels=30))
+    assert shares["recomputed"] is True
+    assert shares["summary"]["total_gex"] == want.summary()["total_gex"]
+    assert len(shares["profile"]["levels"]) == 30 and "heatmap_strike_spot" in shares
+    assert core.gex_view("NOSUCH") is None
+    with pytest.raises(ValueError, match="not GEX conventions"):
+        core.gex_view(sym, {"colour": "red"})
+    with pytest.raises(ValueError, match="unit must be one of"):
+        core.gex_view(sym, {"unit": "furlongs"})
+    assert issubclass(GexError, ValueError)  # what the HTTP layer turns into a 422
+
+
+def test_flow_aggregates_sum_the_window_per_symbol_and_for_the_shard(single):
+    core = single[2]
+    everything = core.flow_aggregates(top=5)
+    agg = core.flow.aggregator.summary(("underlying",))
+    assert len(everything["by_underlying"]) == len(agg)
+    assert sum(r["premium"] for r in everything["by_underlying"]) == agg["premium"].sum()
+    tops = [r["premium"] for r in everything["top_contracts"]]
+    assert len(tops) == 5 and tops == sorted(tops, reverse=True)
+    assert tops[0] == core.flow.aggregator.contracts()["premium"].max()
+    sym = everything["by_underlying"][-1]["underlying"]
+    mine = core.flow_aggregates(sym, top=3)
+    assert [r["underlying"] for r in mine["by_underlying"]] == [sym]
+    assert {r["underlying"] for r in mine["top_contracts"] + mine["events"]} <= {sym}
+    assert mine["top_contracts"], "a quiet symbol still has its own busiest contracts"

@@ -114,6 +114,41 @@ def _issue_key(db_url, role):
     return raw
 
 
+def _metric(api, headers, needle, at_least=0.0, timeout_s=45.0):
+    """The /metrics samples containing ``needle``, once their total is above ``at_least``.
+
+    Ray reports a worker's metrics every few seconds, so this polls.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = api.get("/metrics", headers=headers)
+        assert r.status_code == 200, r.text
+        lines = [ln for ln in r.text.splitlines() if needle in ln and not ln.startswith("#")]
+        if (lines and sum(float(ln.rsplit(" ", 1)[1]) for ln in lines) > at_least) or (
+                time.monotonic() > deadline):
+            return lines
+        time.sleep(1.0)
+
+
+def test_metrics_need_a_key_and_show_serve_and_per_route_http_metrics(api, serve_db):
+    h = {"X-API-Key": _issue_key(serve_db, "read")}
+    assert api.get("/metrics").status_code == 401
+    body = {"S": 42, "K": 40, "T": 0.5, "r": 0.1, "q": 0.0, "sigma": 0.2, "right": "call"}
+    for _ in range(3):
+        assert api.post("/v1/pricing/price", json=body, headers=h).status_code == 200
+    assert api.get("/v1/gex/symbols/A$B", headers=h).status_code == 422
+    # 4 with the one of test_v1_needs_a_key_with_its_role_and_prices_with_one
+    count = _metric(api, h, 'ray_optix_http_requests_total{', at_least=3.5)
+    count = [ln for ln in count if 'route="/v1/pricing/price"' in ln and 'status="200"' in ln]
+    assert count and float(count[0].rsplit(" ", 1)[1]) >= 3
+    assert _metric(api, h, "ray_optix_http_request_seconds_bucket")
+    # the template, not the path, labels the route
+    assert _metric(api, h, 'route="/v1/gex/symbols/{symbol}"')
+    assert _metric(api, h, "ray_serve_")  # Serve's own metrics come along
+
+
 def test_readyz_names_what_is_missing(api):
     r = api.get("/readyz")  # no pipeline runs beside this test app
     assert r.status_code == 503
@@ -149,5 +184,77 @@ def test_flow_endpoints_read_the_hub_and_say_when_the_pipeline_is_missing(api, s
         assert api.get("/v1/flow/events", headers=h, params={"max_dte": 5}).json() == {
             "events": []}
         assert api.get("/v1/flow/events", headers=h, params={"side": "up"}).status_code == 422
+        emitted = _metric(api, h, "ray_optix_alerts_emitted_total")
+        assert any('severity="HIGH"' in ln and 'source="flow"' in ln for ln in emitted)
     finally:
         ray.kill(hub)
+
+
+def test_gex_and_flow_of_symbols_the_running_pipeline_holds(api, serve_db):
+    """A real PipelineActor (2 shards, synthetic market) behind the GEX and flow endpoints."""
+    import time
+
+    import ray
+
+    from actors.pipeline import PipelineActor, PipelineConfig
+
+    key = _issue_key(serve_db, "read")
+    h = {"X-API-Key": key}
+    settings = load_settings(database={"url": serve_db},
+                             feed={"symbols": 12, "seed": 5, "speed": 0})
+    pipe = PipelineActor.options(name="optix-pipeline", namespace="optix",
+                                 max_concurrency=4).remote(
+        settings, PipelineConfig(shards=2, hub=False, supervisor=False, console=False))
+    pipe.run.remote()
+    try:
+        ray.get(pipe.status.remote(), timeout=120)  # constructed: shards up, source loaded
+        deadline = time.monotonic() + 120
+        held: list[str] = []
+        while time.monotonic() < deadline:
+            r = api.get("/v1/gex/symbols", headers=h)
+            assert r.status_code == 200, r.text
+            held = r.json()["symbols"]
+            if held:
+                break
+            time.sleep(1.0)
+        assert held, "no symbol got a chain snapshot in 120 s"
+        sym = held[0]
+        base = api.get(f"/v1/gex/symbols/{sym.lower()}", headers=h,
+                       params={"history": True, "heatmaps": True})
+        assert base.status_code == 200, base.text
+        body = base.json()
+        assert body["summary"]["underlying"] == sym and body["recomputed"] is False
+        assert body["summary"]["unit"] == "usd_per_1pct"
+        assert len(body["by_strike"]["strike"]) == len(body["by_strike"]["net_gex"]) > 0
+        assert {"heatmap_strike_expiry", "heatmap_strike_spot", "history",
+                "heatmap_strike_time"} <= set(body)
+        assert len(body["history"]["as_of_ns"]) == len(body["heatmap_strike_time"]["times_ns"])
+        # other conventions recompute the same chain: shares = $ per 1 % / (S * 0.01 * S)...
+        shares = api.get(f"/v1/gex/symbols/{sym}", headers=h,
+                         params={"unit": "shares"}).json()
+        assert shares["recomputed"] is True and shares["summary"]["unit"] == "shares"
+        assert shares["summary"]["as_of_ns"] == body["summary"]["as_of_ns"] or (
+            shares["summary"]["as_of_ns"] > body["summary"]["as_of_ns"])  # a newer chain came
+        assert api.get(f"/v1/gex/symbols/{sym}", headers=h,
+                       params={"expiry_window": "soon"}).status_code == 422
+        assert api.get("/v1/gex/symbols/NOSUCH", headers=h).status_code == 404
+        assert api.get("/v1/gex/symbols/bad$sym", headers=h).status_code == 422
+        summary = api.get(f"/v1/flow/symbols/{sym}", headers=h).json()
+        assert summary["symbol"] == sym and summary["gex"] is not None
+        view = api.get("/v1/flow/cluster", headers=h).json()
+        assert len(view["shards"]) == 2
+        market = api.get("/v1/flow/aggregates", headers=h, params={"top": 5}).json()
+        assert len(market["top_contracts"]) <= 5
+        prem = [r["premium"] for r in market["by_underlying"]]
+        assert prem == sorted(prem, reverse=True)
+        mine = api.get("/v1/flow/aggregates", headers=h, params={"symbol": sym}).json()
+        assert {r["underlying"] for r in mine["by_underlying"] + mine["events"]} <= {sym}
+        assert api.get("/v1/flow/aggregates", headers=h,
+                       params={"top": 0}).status_code == 422
+        trades = _metric(api, h, "ray_optix_trades_processed_total")
+        assert {ln.split('shard="')[1].split('"')[0] for ln in trades} == {
+            "optix-shard-0", "optix-shard-1"}
+    finally:
+        ray.get(pipe.stop.remote())
+        ray.get(pipe.shutdown.remote())
+        ray.kill(pipe)

@@ -3,6 +3,7 @@
 from optix.store.models.analytics import (
     SEVERITIES,
     AlertHistory,
+    AlertSubscription,
     GexSnapshot,
     HistoricalGexData,
     OptionData,
@@ -16,6 +17,7 @@ __all__ = [
     "ROLES",
     "SEVERITIES",
     "AlertHistory",
+    "AlertSubscription",
     "ApiKey",
     "AuditLog",
     "Base",

@@ -1,16 +1,33 @@
-"""Analytics tables: option_data, gex_snapshots, historical_gex_data, alert_history."""
+"""Analytics tables: option chains, GEX snapshots and history, alerts and subscriptions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from optix.store.models.base import Base, BigIntPK, utcnow
 
-__all__ = ["SEVERITIES", "AlertHistory", "GexSnapshot", "HistoricalGexData", "OptionData"]
+__all__ = [
+    "SEVERITIES",
+    "AlertHistory",
+    "AlertSubscription",
+    "GexSnapshot",
+    "HistoricalGexData",
+    "OptionData",
+]
 
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 """Alert severities, lowest first."""
@@ -129,6 +146,7 @@ class AlertHistory(Base):
         Index(None, "severity", "alert_type"),
         Index(None, "symbol", "ts"),
         Index(None, "ts"),
+        Index(None, "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -143,4 +161,37 @@ class AlertHistory(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     channels: Mapped[list[str]] = mapped_column(default=list, doc="channels it was sent to")
     acknowledged_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AlertSubscription(Base):
+    """A user's standing request for alerts: which ones (the filters) and since when.
+
+    ``symbols`` and ``types`` are JSON lists (NULL: all); ``types`` may also name a source
+    (``flow``, ``gex``) for all of its types. ``min_premium`` and the DTE range only match
+    alerts whose payload has a premium and an expiry (flow alerts).
+    """
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (
+        CheckConstraint(
+            "min_severity IN ('INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL')", name="min_severity"
+        ),
+        CheckConstraint("min_premium >= 0", name="min_premium_nonnegative"),
+        CheckConstraint(
+            "min_dte IS NULL OR max_dte IS NULL OR min_dte <= max_dte", name="dte_range"
+        ),
+        UniqueConstraint("user_id", "name"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    symbols: Mapped[list[str] | None]
+    types: Mapped[list[str] | None]
+    min_severity: Mapped[str] = mapped_column(String(8), default="INFO")
+    min_premium: Mapped[float] = mapped_column(default=0.0)
+    min_dte: Mapped[int | None]
+    max_dte: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@
 from optix.store.repositories._base import Repository
 from optix.store.repositories.analytics import (
     AlertRepository,
+    AlertSubscriptionRepository,
     GexSnapshotRepository,
     HistoricalGexRepository,
     OptionDataRepository,
@@ -23,6 +24,7 @@ from optix.store.repositories.trading import (
 
 __all__ = [
     "AlertRepository",
+    "AlertSubscriptionRepository",
     "ApiKeyRepository",
     "AuditLogRepository",
     "CheckpointRepository",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,11 +12,19 @@ from sqlalchemy import and_, func, or_, select, update
 
 from optix.core.chains import ChainSnapshot
 from optix.core.occ import format_occ
-from optix.store.models import SEVERITIES, AlertHistory, GexSnapshot, HistoricalGexData, OptionData
+from optix.store.models import (
+    SEVERITIES,
+    AlertHistory,
+    AlertSubscription,
+    GexSnapshot,
+    HistoricalGexData,
+    OptionData,
+)
 from optix.store.repositories._base import Repository, insert_for
 
 __all__ = [
     "AlertRepository",
+    "AlertSubscriptionRepository",
     "GexSnapshotRepository",
     "HistoricalGexRepository",
     "OptionDataRepository",
@@ -228,6 +237,36 @@ class AlertRepository(Repository[AlertHistory]):
         return self.session.scalars(
             stmt.order_by(AlertHistory.ts.desc(), AlertHistory.id).limit(limit)).all()
 
+    def arrived_after(
+        self,
+        *,
+        after: dt.datetime,
+        after_id: str = "",
+        min_severity: str = "INFO",
+        types: Sequence[str] | None = None,
+        symbols: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> Sequence[AlertHistory]:
+        """Alerts stored after ``(after, after_id)`` in arrival order (``created_at``, then id).
+
+        The order a subscriber reads in: paging forward from the last alert of a page skips
+        nothing, ties included. ``types`` matches an ``alert_type`` or a ``source``.
+        """
+        if min_severity not in SEVERITIES:
+            raise ValueError(f"min_severity must be one of {SEVERITIES}, got {min_severity!r}")
+        allowed = SEVERITIES[SEVERITIES.index(min_severity):]
+        stmt = select(AlertHistory).where(
+            AlertHistory.severity.in_(allowed),
+            or_(AlertHistory.created_at > after,
+                and_(AlertHistory.created_at == after, AlertHistory.id > after_id)))
+        if types:
+            stmt = stmt.where(or_(AlertHistory.alert_type.in_(list(types)),
+                                  AlertHistory.source.in_(list(types))))
+        if symbols:
+            stmt = stmt.where(AlertHistory.symbol.in_(list(symbols)))
+        return self.session.scalars(
+            stmt.order_by(AlertHistory.created_at, AlertHistory.id).limit(limit)).all()
+
     def acknowledge(self, alert_id: str, at: dt.datetime) -> bool:
         """Mark an alert acknowledged at ``at``; False if no such alert."""
         updated = self.session.execute(
@@ -238,3 +277,25 @@ class AlertRepository(Repository[AlertHistory]):
         ).first()
         self.session.expire_all()
         return updated is not None
+
+
+class AlertSubscriptionRepository(Repository[AlertSubscription]):
+    """Users' alert subscriptions."""
+
+    model = AlertSubscription
+
+    def of_user(self, user_id: uuid.UUID) -> Sequence[AlertSubscription]:
+        """A user's subscriptions, oldest first."""
+        return self.session.scalars(
+            select(AlertSubscription).where(AlertSubscription.user_id == user_id)
+            .order_by(AlertSubscription.created_at, AlertSubscription.name)).all()
+
+    def owned(self, user_id: uuid.UUID, sub_id: uuid.UUID) -> AlertSubscription | None:
+        """Subscription ``sub_id`` if ``user_id`` owns it, else None."""
+        sub = self.get(sub_id)
+        return sub if sub is not None and sub.user_id == user_id else None
+
+    def by_name(self, user_id: uuid.UUID, name: str) -> AlertSubscription | None:
+        """A user's subscription called ``name``, or None."""
+        return self.session.scalars(select(AlertSubscription).where(
+            AlertSubscription.user_id == user_id, AlertSubscription.name == name)).first()

@@ -75,7 +75,48 @@ def test_filter_by_severity_symbol_and_type_or_source():
     assert not AlertFilter.of(types=["sweep"]).matches(hi)
     assert AlertFilter.of(types=["gex"]).matches(hi)
     assert AlertFilter.of("LOW", ["SPY"], ["flip_proximity"]).describe() == {
-        "min_severity": "LOW", "symbols": ["SPY"], "types": ["flip_proximity"]}
+        "min_severity": "LOW", "symbols": ["SPY"], "types": ["flip_proximity"],
+        "min_premium": 0.0, "min_dte": None, "max_dte": None}
+
+
+def _at(record, day):
+    """``record`` stamped at 15:00 New York on ``day`` (19:00 UTC in June)."""
+    ts = int(dt.datetime(day.year, day.month, day.day, 19, tzinfo=dt.UTC).timestamp() * 1e9)
+    return normalize_record({**record, "ts_ns": ts, "payload": {**record["payload"],
+                                                                  "ts_ns": ts}})
+
+
+def test_filter_by_premium_excludes_alerts_without_one():
+    big, small = normalize_record(flow(1_200_000.0)), normalize_record(flow(90_000.0, seq0=50))
+    assert AlertFilter.of(min_premium=1e6).matches(big)
+    assert not AlertFilter.of(min_premium=1e6).matches(small)
+    assert AlertFilter.of(min_premium=90_000.0).matches(small)  # the bound is inclusive
+    assert not AlertFilter.of(min_premium=1.0).matches(normalize_record(gex()))
+    assert AlertFilter.of(min_premium=0.0).matches(normalize_record(gex()))
+
+
+def test_filter_by_dte_counts_days_from_the_alerts_new_york_date():
+    # expiry 2024-06-21; stamped on the 14th it is 7 days out, on expiry day 0 (0DTE)
+    week, zero = _at(flow(), dt.date(2024, 6, 14)), _at(flow(), dt.date(2024, 6, 21))
+    assert AlertFilter.of(min_dte=7, max_dte=7).matches(week)
+    assert not AlertFilter.of(max_dte=6).matches(week)
+    assert not AlertFilter.of(min_dte=8).matches(week)
+    assert AlertFilter.of(max_dte=0).matches(zero) and not AlertFilter.of(min_dte=1).matches(zero)
+    # 01:00 UTC on the 21st is still the 20th in New York: 1 day out
+    late = normalize_record({**flow(), "ts_ns": int(dt.datetime(
+        2024, 6, 21, 1, tzinfo=dt.UTC).timestamp() * 1e9)})
+    assert AlertFilter.of(min_dte=1, max_dte=1).matches(late)
+    no_expiry = normalize_record({**gex(), "payload": {"spot": 450.0, "as_of_ns": 1}})
+    assert not AlertFilter.of(max_dte=30).matches(no_expiry)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"min_premium": -1.0}, "min_premium"), ({"min_premium": math.nan}, "min_premium"),
+    ({"min_dte": -1}, "min_dte"), ({"min_dte": 5, "max_dte": 2}, "above max_dte"),
+])
+def test_filter_rejects_bad_bounds(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        AlertFilter.of(**kwargs)
 
 
 def test_seen_ids_are_bounded_oldest_first():

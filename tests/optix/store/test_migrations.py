@@ -9,6 +9,7 @@ from optix.store.models import Base
 TABLES = {
     "trades", "positions", "performance_metrics", "learning_logs",
     "option_data", "gex_snapshots", "historical_gex_data", "alert_history",
+    "alert_subscriptions",
     "users", "api_keys", "audit_logs", "shard_checkpoints",
 }
 
