@@ -69,8 +69,12 @@ def cli(ctx: click.Context, config: Path | None, log_json: bool | None,
 @click.option("--address", default=None,
               help="Join this Ray cluster (e.g. ray://head:10001 or head:6379) instead of "
                    "starting a local one (default: settings ray.address).")
+@click.option("--serve-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Serve config file (serve build format) whose deployment options to apply "
+                   "(default: settings serve.config, else the shipped serve/config.yaml).")
 @click.pass_obj
-def up(obj: _Ctx, exit_after: float | None, address: str | None) -> None:
+def up(obj: _Ctx, exit_after: float | None, address: str | None,
+       serve_config: Path | None) -> None:
     """Start OPTIX: Ray with dashboard, shards, router, alert hub, supervisor, Serve API.
 
     The feed (synthetic market by default) runs through the router into the shard actors;
@@ -82,7 +86,17 @@ def up(obj: _Ctx, exit_after: float | None, address: str | None) -> None:
     if address is not None:
         settings = settings.model_copy(
             update={"ray": settings.ray.model_copy(update={"address": address})})
-    raise SystemExit(run_up(settings, exit_after=exit_after))
+    if serve_config is not None:
+        settings = settings.model_copy(
+            update={"serve": settings.serve.model_copy(update={"config": serve_config})})
+    from serve.deploy import ServeConfigError
+
+    try:
+        code = run_up(settings, exit_after=exit_after)
+    except ServeConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    raise SystemExit(code)
 
 
 @cli.group()

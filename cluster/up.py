@@ -22,6 +22,7 @@ from optix.config import OptixSettings
 from optix.store import Database, make_cache, upgrade
 from optix.store.cache import RedisCache
 from serve.app import build_app
+from serve.deploy import deployment_options, load_serve_config
 
 __all__ = ["auth_token_path", "run_up"]
 
@@ -145,6 +146,8 @@ def run_up(
     its dashboard (or join ``ray.address``), deploy the Serve application, print where
     everything is, wait, then delete the application and stop Ray (if we started it).
     """
+    # a bad Serve config fails here, before Ray starts
+    options = deployment_options(load_serve_config(settings.serve.config))
     db = Database(settings.database)
     revision = upgrade(db)
     log.info("database %s at schema revision %s", db.safe_url, revision)
@@ -178,7 +181,7 @@ def run_up(
         dashboard, started = _start_ray(settings)
         serve.start(http_options={"host": settings.serve.host, "port": settings.serve.port})
         serve.run(
-            build_app(settings),
+            build_app(settings, options),
             name=settings.serve.app_name,
             route_prefix="/",
             blocking=False,

@@ -169,11 +169,15 @@ class ServeConfig(_Section):
         Where the Serve HTTP proxy listens.
     app_name : str
         Name of the Serve application.
+    config : Path or None
+        Serve config file (the ``serve build`` format) whose deployment options ``optix up``
+        applies; None: the one shipped in ``serve/config.yaml``.
     """
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     app_name: str = Field("optix", pattern=r"^[A-Za-z0-9_-]+$")
+    config: Path | None = None
 
 
 class FeedConfig(_Section):

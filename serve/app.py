@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import ray
@@ -24,7 +25,7 @@ from ray import serve
 from ray.serve.deployment import Application
 
 import optix
-from optix.config import OptixSettings
+from optix.config import OptixSettings, load_settings
 from optix.log import protect
 from optix.store import Database, head_revision, make_cache
 from optix.store.cache import RedisCache
@@ -121,6 +122,32 @@ class Ingress:
         }
 
 
-def build_app(settings: OptixSettings) -> Application:
-    """The Serve application of OPTIX, bound to ``settings``."""
-    return Ingress.bind(settings, pricing.PricingDeployment.bind())
+def build_app(settings: OptixSettings,
+              options: Mapping[str, Mapping[str, Any]] | None = None) -> Application:
+    """The Serve application of OPTIX, bound to ``settings``.
+
+    Parameters
+    ----------
+    settings : OptixSettings
+        Database, cache and namespace of the replicas.
+    options : mapping, optional
+        ``Deployment.options()`` arguments by deployment name (``ingress``, ``pricing``), as
+        :func:`serve.deploy.deployment_options` reads them from the Serve config file.
+    """
+    opts = dict(options or {})
+    unknown = set(opts) - {"ingress", "pricing"}
+    if unknown:
+        raise ValueError(f"no deployments {sorted(unknown)} in the OPTIX app "
+                         "(it has ingress and pricing)")
+    price = pricing.PricingDeployment.options(**opts.get("pricing", {}))
+    ingress = Ingress.options(**opts.get("ingress", {}))
+    return ingress.bind(settings, price.bind())
+
+
+def app_builder(args: dict[str, Any]) -> Application:
+    """The ``import_path`` of ``serve/config.yaml``: settings from the environment plus ``args``.
+
+    ``args`` are settings overrides by section (``{"feed": {"symbols": 2000}}``); ``serve
+    deploy`` applies the file's deployment options itself.
+    """
+    return build_app(load_settings(**(args or {})))

@@ -82,6 +82,18 @@ def test_invalid_configuration_exits_2_naming_the_field(run):
     assert "less than or equal to 65535" in result.output
 
 
+def test_up_with_a_bad_serve_config_exits_2_before_starting_anything(run, tmp_path):
+    bad = tmp_path / "serve.yaml"
+    bad.write_text("applications:\n  - name: optix\n    import_path: serve.app:app_builder\n"
+                   "    deployments:\n      - {name: pricing, max_ongoing_requests: 0}\n")
+    result = run("up", "--serve-config", str(bad))
+    assert result.exit_code == 2
+    assert "max_ongoing_requests" in result.output and str(bad) in result.output
+    assert not (tmp_path / "optix.db").exists()  # failed before migrating or starting Ray
+    missing = run("up", env={"OPTIX_SERVE_CONFIG": str(tmp_path / "none.yaml")})
+    assert missing.exit_code == 2 and "none.yaml" in missing.output
+
+
 def test_log_json_flag_switches_the_log_format(run):
     result = run("--log-json", "db", "upgrade")
     assert result.exit_code == 0

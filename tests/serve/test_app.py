@@ -31,7 +31,11 @@ def api(ray_session, serve_db):
         database={"url": "postgresql+psycopg://optix@127.0.0.1:1/none"},
         cache={"redis_url": "redis://127.0.0.1:1/0"},
     )
-    serve.run(build_app(healthy), name="healthy", route_prefix="/")
+    from serve.deploy import deployment_options, load_serve_config
+
+    # the shipped Serve config's deployment options, as optix up applies them
+    serve.run(build_app(healthy, deployment_options(load_serve_config())), name="healthy",
+              route_prefix="/")
     serve.run(build_app(broken), name="broken", route_prefix="/broken")
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         yield client
