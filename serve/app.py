@@ -5,8 +5,8 @@ cache and actors), ``GET /version`` and the OpenAPI pages. Everything else needs
 (``Authorization: Bearer <key>`` or ``X-API-Key``; ``optix keys create``) with the route's role,
 is rate limited per key, and every mutating call leaves an audit row (:mod:`serve.security`).
 Pricing (``/v1/pricing``) runs in its own deployment, which batches concurrent single-contract
-requests (:mod:`serve.pricing`); GEX of a posted chain (``/v1/gex``) is computed in the ingress
-(:mod:`serve.gex`); flow, GEX of held symbols and the cluster view come from the actors
+requests (:mod:`serve.pricing`); GEX of a posted chain (``/v1/gex``) is computed in the ``gex``
+deployment (:mod:`serve.gex`); flow, GEX of held symbols and the cluster view come from the actors
 (:mod:`serve.flow`); ``GET /metrics`` gathers every node's Prometheus metrics
 (:mod:`serve.metrics`).
 """
@@ -57,7 +57,8 @@ MAX_BODY_BYTES = 32 << 20
 class Ingress:
     """FastAPI ingress; holds the database and cache handles of its replica."""
 
-    def __init__(self, settings: OptixSettings, pricing_handle: Any = None) -> None:
+    def __init__(self, settings: OptixSettings, pricing_handle: Any = None,
+                 gex_handle: Any = None) -> None:
         protect(settings.secrets(), settings.secret_urls())
         self.settings = settings
         self.started = time.time()
@@ -69,6 +70,7 @@ class Ingress:
         api.add_middleware(metrics.HttpMetrics)  # outermost: times auth and audit too
         if pricing_handle is not None:
             pricing.set_backend(pricing.HandleBackend(pricing_handle))
+        gex.set_handle(gex_handle)
 
     @api.get("/healthz", summary="Liveness and dependency checks")
     def healthz(self) -> JSONResponse:
@@ -131,17 +133,19 @@ def build_app(settings: OptixSettings,
     settings : OptixSettings
         Database, cache and namespace of the replicas.
     options : mapping, optional
-        ``Deployment.options()`` arguments by deployment name (``ingress``, ``pricing``), as
+        ``Deployment.options()`` arguments by deployment name (``ingress``, ``pricing``,
+        ``gex``), as
         :func:`serve.deploy.deployment_options` reads them from the Serve config file.
     """
     opts = dict(options or {})
-    unknown = set(opts) - {"ingress", "pricing"}
+    unknown = set(opts) - {"ingress", "pricing", "gex"}
     if unknown:
         raise ValueError(f"no deployments {sorted(unknown)} in the OPTIX app "
-                         "(it has ingress and pricing)")
+                         "(it has ingress, pricing and gex)")
     price = pricing.PricingDeployment.options(**opts.get("pricing", {}))
+    gex_dep = gex.GexDeployment.options(**opts.get("gex", {}))
     ingress = Ingress.options(**opts.get("ingress", {}))
-    return ingress.bind(settings, price.bind())
+    return ingress.bind(settings, price.bind(), gex_dep.bind())
 
 
 def app_builder(args: dict[str, Any]) -> Application:

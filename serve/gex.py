@@ -20,13 +20,23 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from ray import serve
 from starlette.concurrency import run_in_threadpool
 
 from optix.core.chains import ChainSnapshot
 from optix.gex import ExpiryWindow, GexConfig, GexError, compute_gex
 from serve._actors import actor, call
 
-__all__ = ["ChainIn", "GexParams", "router"]
+__all__ = [
+    "ChainIn",
+    "GexDeployment",
+    "GexParams",
+    "GexRejectedError",
+    "compute_cboe",
+    "compute_chain",
+    "router",
+    "set_handle",
+]
 
 MAX_ROWS = 50_000
 MAX_CSV_BYTES = 16 << 20
@@ -118,18 +128,98 @@ class ChainIn(BaseModel):
         return snap
 
 
-def _compute(chain: ChainSnapshot, params: GexParams) -> dict[str, Any]:
+class GexRejectedError(ValueError):
+    """A chain or file the GEX code cannot use; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def compute_chain(chain: ChainSnapshot, config: GexConfig, heatmaps: bool) -> dict[str, Any]:
+    """:func:`compute_gex` of ``chain`` as JSON (:class:`GexRejectedError` 422 when unusable)."""
     try:
-        return compute_gex(chain, params.config()).as_dict(params.heatmaps)
+        return compute_gex(chain, config).as_dict(heatmaps)
     except GexError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise GexRejectedError(422, str(exc)) from None
+
+
+def compute_cboe(body: bytes, config: GexConfig, heatmaps: bool) -> dict[str, Any]:
+    """The same for a CBOE quotedata file's bytes (:class:`GexRejectedError` 422 when not one)."""
+    from optix.data import DataError
+    from optix.data.feed import SourceStats
+    from optix.data.replay import read_cboe_quotedata
+    from optix.data.replay.cboe import is_cboe_quotedata
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "quotedata.csv"
+        path.write_bytes(body)
+        if not is_cboe_quotedata(path):
+            raise GexRejectedError(422, "the body is not a CBOE quotedata file (expected the "
+                                   "Expiration Date,Calls,... header on line 4)")
+        try:
+            chain = read_cboe_quotedata(path, SourceStats())
+        except (DataError, ValueError) as exc:
+            raise GexRejectedError(422, f"CBOE file: {str(exc).replace(str(path), 'body')}"
+                              ) from None
+    return compute_chain(chain, config, heatmaps)
+
+
+@serve.deployment(name="gex", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=8)
+class GexDeployment:
+    """Serve deployment computing the GEX of posted chains, scaled apart from the ingress.
+
+    A rejected chain comes back as ``(status, detail)`` rather than an exception, so the
+    ingress answers it as a 4xx without unwrapping a remote traceback.
+    """
+
+    def chain(self, chain: ChainSnapshot, config: GexConfig, heatmaps: bool
+              ) -> dict[str, Any] | tuple[int, str]:
+        """See :func:`compute_chain`."""
+        try:
+            return compute_chain(chain, config, heatmaps)
+        except GexRejectedError as exc:
+            return exc.status, exc.detail
+
+    def cboe(self, body: bytes, config: GexConfig, heatmaps: bool
+             ) -> dict[str, Any] | tuple[int, str]:
+        """See :func:`compute_cboe`."""
+        try:
+            return compute_cboe(body, config, heatmaps)
+        except GexRejectedError as exc:
+            return exc.status, exc.detail
+
+
+_handle: Any = None
+
+
+def set_handle(handle: Any) -> None:
+    """Compute in the :class:`GexDeployment` behind ``handle`` (None: in this process)."""
+    global _handle
+    _handle = None if handle is None else handle.options(_by_reference=True)
+
+
+async def _run(kind: str, data: Any, params: GexParams) -> dict[str, Any]:
+    config = params.config()
+    if _handle is None:
+        fn = compute_chain if kind == "chain" else compute_cboe
+        try:
+            out: dict[str, Any] = await run_in_threadpool(fn, data, config, params.heatmaps)
+        except GexRejectedError as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+        return out
+    res = await getattr(_handle, kind).remote(data, config, params.heatmaps)
+    if isinstance(res, tuple):
+        raise HTTPException(res[0], res[1])
+    return dict(res)
 
 
 @router.post("/chain", summary="GEX of a chain posted as JSON columns")
 async def gex_chain(chain: ChainIn,
                     params: Annotated[GexParams, Depends(_params)]) -> dict[str, Any]:
     """Exposure, profile, flip and levels of the posted chain, with the query's conventions."""
-    return await run_in_threadpool(_compute, chain.snapshot(), params)
+    return await _run("chain", chain.snapshot(), params)
 
 
 @router.post("/cboe", summary="GEX of a CBOE delayed-quotes file (raw text/csv body)",
@@ -143,27 +233,7 @@ async def gex_cboe(request: Request,
         raise HTTPException(422, "the body must be a CBOE quotedata file (text/csv)")
     if len(body) > MAX_CSV_BYTES:
         raise HTTPException(413, f"a CBOE file may be at most {MAX_CSV_BYTES} bytes")
-    return await run_in_threadpool(_cboe, body, params)
-
-
-def _cboe(body: bytes, params: GexParams) -> dict[str, Any]:
-    from optix.data import DataError
-    from optix.data.feed import SourceStats
-    from optix.data.replay import read_cboe_quotedata
-    from optix.data.replay.cboe import is_cboe_quotedata
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "quotedata.csv"
-        path.write_bytes(body)
-        if not is_cboe_quotedata(path):
-            raise HTTPException(422, "the body is not a CBOE quotedata file (expected the "
-                                     "Expiration Date,Calls,... header on line 4)")
-        try:
-            chain = read_cboe_quotedata(path, SourceStats())
-        except (DataError, ValueError) as exc:
-            raise HTTPException(422, f"CBOE file: {str(exc).replace(str(path), 'body')}"
-                                ) from None
-    return _compute(chain, params)
+    return await _run("cboe", body, params)
 
 
 _CONVENTIONS = ("unit", "sign", "expiry_window", "zero_dte", "settled", "flip_rule", "sticky",

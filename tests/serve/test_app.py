@@ -99,6 +99,15 @@ def test_v1_needs_a_key_with_its_role_and_prices_with_one(api, serve_db):
         "expiry": ["2024-04-19"], "strike": [100.0], "right": ["C"], "open_interest": [10],
         "iv": [0.2]})
     assert gex.status_code == 200 and gex.json()["summary"]["regime"] == "positive"
+    # computed in the gex deployment: what it cannot use still comes back as a 422 with why
+    no_gamma = api.post("/v1/gex/chain", headers={"X-API-Key": key}, json={
+        "underlying": "AAA", "spot": 100.0, "as_of_ns": 1_710_442_800_000_000_000,
+        "expiry": ["2024-04-19"], "strike": [100.0], "right": ["C"], "open_interest": [10]})
+    assert no_gamma.status_code == 422 and "gamma" in no_gamma.text
+    not_cboe = api.post("/v1/gex/cboe", headers={"X-API-Key": key,
+                                                 "Content-Type": "text/csv"},
+                        content=b"a,b\n1,2\n")
+    assert not_cboe.status_code == 422 and "CBOE" in not_cboe.text
 
 
 def _issue_key(db_url, role):

@@ -20,7 +20,7 @@ def test_the_shipped_config_is_a_serve_build_config_with_autoscaling_per_deploym
     (app,) = cfg.applications
     assert app.import_path == "serve.app:app_builder" and app.route_prefix == "/"
     opts = deployment_options(cfg)
-    assert set(opts) == {"ingress", "pricing"}
+    assert set(opts) == {"ingress", "pricing", "gex"}
     for name in opts:
         auto = opts[name]["autoscaling_config"]
         assert 1 <= auto["min_replicas"] <= auto["max_replicas"]
