@@ -83,7 +83,8 @@ def _banner(settings: OptixSettings, dashboard: str | None, db: Database, cache_
                 "                  the header `Authorization: Bearer <token>`.",
             ]
     lines += [
-        f"  API             {api}   (health {api}/healthz, version {api}/version)",
+        f"  API             {api}   (health {api}/healthz; a key for the rest: "
+        "optix keys create --user you --role read)",
         f"  API docs        {api}/docs",
         f"  database        {db.safe_url}",
         f"  cache           {cache_desc}",

@@ -1,7 +1,8 @@
 """The OPTIX HTTP application: a FastAPI ingress deployment on Ray Serve, composing the others.
 
 Open endpoints: ``GET /healthz`` (database and cache checks), ``GET /readyz`` (database,
-cache and actors), ``GET /version`` and the OpenAPI pages. Everything else needs an API key
+cache and actors) and the OpenAPI pages. Everything else (``/version`` too: it names the
+runtimes) needs an API key
 (``Authorization: Bearer <key>`` or ``X-API-Key``; ``optix keys create``) with the route's role,
 is rate limited per key, and every mutating call leaves an audit row (:mod:`serve.security`).
 Pricing (``/v1/pricing``) runs in its own deployment, which batches concurrent single-contract
@@ -108,7 +109,8 @@ class Ingress:
                 "checks": {"database": db_ok, "cache": cache_ok, "actors": actors}}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @api.get("/version", summary="Versions of OPTIX, its schema, Ray and Python")
+    @api.get("/version", summary="Versions of OPTIX, its schema, Ray and Python",
+             dependencies=[Depends(require("read"))])
     def version(self) -> dict[str, Any]:
         """Release numbers of the running system."""
         try:

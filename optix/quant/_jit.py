@@ -4,7 +4,10 @@ Every compiled kernel in :mod:`optix.quant` goes through :func:`njit`: one place
 options we rely on (``cache=True`` so a machine compiles a kernel once, ``nogil=True`` so Ray
 threads and Serve replicas can run kernels concurrently, and strict IEEE semantics: ``fastmath``
 stays off because the implied-volatility and American solvers need exact ``inf``/``nan``
-handling and correctly rounded ``exp``/``log``).
+handling and correctly rounded ``exp``/``log``; ``error_model='numpy'`` so a division by zero
+gives ``inf``/``nan`` as numpy does instead of raising ``ZeroDivisionError`` from inside a
+kernel, where an underflowed input such as a subnormal spot would otherwise surface as a
+Python exception no caller expects).
 
 numba's on-disk cache is keyed by each source file's timestamp, so a kernel that calls a kernel
 of another module would keep a stale compiled copy after that other module changes. The cache
@@ -45,4 +48,4 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
 
 def njit(func: F) -> F:
     """Compile ``func`` in nopython mode with the project's options, keeping its type."""
-    return cast(F, numba.njit(cache=True, nogil=True)(func))
+    return cast(F, numba.njit(cache=True, nogil=True, error_model="numpy")(func))

@@ -75,7 +75,16 @@ def test_optix_up_serves_the_api_prints_the_dashboard_and_stops_cleanly_on_ctrl_
 
         health = httpx.get(f"http://127.0.0.1:{up.api_port}/healthz", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        version = httpx.get(f"http://127.0.0.1:{up.api_port}/version").json()
+        # a key from `optix keys create` (same database, another process) opens the API
+        assert httpx.get(f"http://127.0.0.1:{up.api_port}/version").status_code == 401
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIX_")}
+        created = subprocess.run([*_optix_command(), "keys", "create", "--user", "ops",
+                                  "--role", "read"], cwd=tmp_path, env=env, text=True,
+                                 capture_output=True, timeout=60)
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip().splitlines()[0]
+        version = httpx.get(f"http://127.0.0.1:{up.api_port}/version",
+                            headers={"X-API-Key": key}, timeout=10).json()
         assert version["schema"] == head_revision()
 
         # Token authentication is on, and the instructions printed are the ones that work.

@@ -52,13 +52,14 @@ def test_healthz_reports_ok_with_its_checks(api):
     assert body["checks"]["cache"] == {"backend": "memory", "ok": True}
 
 
-def test_version_reports_release_schema_and_runtimes(api):
+def test_version_reports_release_schema_and_runtimes(api, serve_db):
     import ray
 
     import optix
     from optix.store import head_revision
 
-    body = api.get("/version").json()
+    assert api.get("/version").status_code == 401  # it names the runtimes: not open
+    body = api.get("/version", headers={"X-API-Key": _issue_key(serve_db, "read")}).json()
     assert body["optix"] == optix.__version__
     assert body["schema"] == body["schema_head"] == head_revision()
     assert body["ray"] == ray.__version__

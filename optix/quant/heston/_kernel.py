@@ -332,7 +332,9 @@ def lewis_integrals(
         ln_pref = -0.5 * x_min - math.log(math.pi)
         u_max, slope = _truncation(T, v0, kappa, theta, xi, rho, ln_pref, ln_tol)
         omega = x_abs + slope
-        h_max = 2.0 ** math.floor(math.log2(osc / omega)) if omega > 0.0 else 2.0 ** 60
+        # omega can underflow (a subnormal rho): then osc / omega is inf, whose floor is no int
+        ratio = osc / omega if omega > 0.0 else math.inf
+        h_max = 2.0 ** math.floor(math.log2(ratio)) if ratio < 2.0 ** 60 else 2.0 ** 60
         h0 = min(1.0, h_max)
         n_pan = 0
         a = 0.0
