@@ -51,6 +51,11 @@ def _start_ray(settings: OptixSettings) -> tuple[str | None, bool]:
         "configure_logging": False,
     }
     if rc.address is None:
+        # read by Serve's processes when they start: set before Ray starts them
+        if settings.serve.throughput_optimized:
+            os.environ.setdefault("RAY_SERVE_THROUGHPUT_OPTIMIZED", "1")
+        if settings.serve.haproxy:
+            os.environ.setdefault("RAY_SERVE_ENABLE_HA_PROXY", "1")
         kwargs.update(
             address="local",  # start one, even if another cluster runs on this machine
             include_dashboard=True,

@@ -172,12 +172,26 @@ class ServeConfig(_Section):
     config : Path or None
         Serve config file (the ``serve build`` format) whose deployment options ``optix up``
         applies; None: the one shipped in ``serve/config.yaml``.
+    rate_per_s, rate_burst : float
+        Each API key's token bucket: sustained requests per second and largest burst.
+    throughput_optimized : bool
+        Start a local Ray with Serve's throughput-optimized mode
+        (``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``: direct ingress, gRPC between replicas); about
+        3x the requests per second of the default proxy here (``benchmarks/serve.py``).
+    haproxy : bool
+        Serve's HAProxy ingress in front of the replicas (``RAY_SERVE_ENABLE_HA_PROXY=1``): one
+        port for clients with direct ingress. On a cluster that ``optix up --address`` joins,
+        these two are exported on every node before ``ray start`` instead.
     """
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     app_name: str = Field("optix", pattern=r"^[A-Za-z0-9_-]+$")
     config: Path | None = None
+    rate_per_s: float = Field(50.0, gt=0)
+    rate_burst: float = Field(100.0, ge=1)
+    throughput_optimized: bool = True
+    haproxy: bool = True
 
 
 class FeedConfig(_Section):

@@ -66,11 +66,16 @@ class Ingress:
         self.db = Database(settings.database)
         self.cache = make_cache(settings.cache)
         api.state.optix_namespace = settings.ray.namespace  # where optix up's actors live
-        install(api, Security(self.db), max_body_bytes=MAX_BODY_BYTES,
+        security = Security(self.db, rate_per_s=settings.serve.rate_per_s,
+                            burst=settings.serve.rate_burst)
+        install(api, security, max_body_bytes=MAX_BODY_BYTES,
                 read_only=("/v1/pricing", "/v1/gex"))  # these POSTs compute, change nothing
         api.add_middleware(metrics.HttpMetrics)  # outermost: times auth and audit too
         if pricing_handle is not None:
-            pricing.set_backend(pricing.HandleBackend(pricing_handle))
+            # closed forms (single contracts, batches, IVs) in this replica: a hop to the
+            # pricing deployment costs more than the work (benchmarks/serve.py); single
+            # contracts are still batched; American, Heston, Monte Carlo go to the deployment
+            pricing.set_backend(pricing.HandleBackend(pricing_handle, local_closed_form=True))
         gex.set_handle(gex_handle)
 
     @api.get("/healthz", summary="Liveness and dependency checks")

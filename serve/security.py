@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -133,6 +134,7 @@ class Security:
         self._now = now
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[str, threading.Lock] = {}
 
     def authenticate(self, raw: str) -> Principal | None:
         """The principal of an active key, or None (unknown, expired, revoked, inactive user).
@@ -149,22 +151,50 @@ class Security:
                 if hit[1] > mono:
                     return hit[0]
                 del self._cache[fp]
+        # one verification per key at a time: a burst of first requests with one key waits
+        # for the first instead of racing it to write last_used_at (SQLite: "locked")
+        with self._lock:
+            flight = self._flights.setdefault(fp, threading.Lock())
+        with flight:
+            with self._lock:
+                hit = self._cache.get(fp)
+                if hit is not None and hit[1] > self._clock():
+                    return hit[0]
+            try:
+                return self._verify(raw, fp, mono)
+            finally:
+                with self._lock:
+                    self._flights.pop(fp, None)
+
+    def _verify(self, raw: str, fp: str, mono: float) -> Principal | None:
         now = self._now()
-        with self.database.transaction() as session:
-            key = ApiKeyRepository(session).verify(raw, now)
-            if key is None:
-                return None
-            principal = Principal(user=key.user.username, user_id=key.user_id, key_id=key.id,
-                                  roles=tuple(key.scopes))
-            ttl = self.cache_ttl_s
-            if key.expires_at is not None:
-                ttl = min(ttl, (key.expires_at - now).total_seconds())
+        try:
+            found = self._lookup(raw, now, record_use=True)
+        except OperationalError as exc:  # the write lost a race (SQLite "database is locked")
+            log.warning("could not record an API key's last use (%s); verifying without it",
+                        type(exc).__name__)
+            found = self._lookup(raw, now, record_use=False)
+        if found is None:
+            return None
+        principal, expires_at = found
+        ttl = self.cache_ttl_s
+        if expires_at is not None:
+            ttl = min(ttl, (expires_at - now).total_seconds())
         if ttl > 0:
             with self._lock:
                 self._cache[fp] = (principal, mono + ttl)
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return principal
+
+    def _lookup(self, raw: str, now: dt.datetime, record_use: bool
+                ) -> tuple[Principal, dt.datetime | None] | None:
+        with self.database.transaction() as session:
+            key = ApiKeyRepository(session).verify(raw, now, record_use)
+            if key is None:
+                return None
+            return (Principal(user=key.user.username, user_id=key.user_id, key_id=key.id,
+                              roles=tuple(key.scopes)), key.expires_at)
 
     def forget(self) -> None:
         """Drop every cached verification (after revoking keys, say)."""

@@ -9,14 +9,18 @@ per year of calendar time (divide by 365 for a day), ``rho`` per 1.00 of rate.
 Single contracts are validated field by field by pydantic. Column requests (batches of up to
 :data:`MAX_BATCH_ROWS` rows) take each column as a scalar (broadcast) or a list; their bounds
 are checked with numpy in one model validator, and an error names the field (``loc``), the rule
-and the first bad row, never echoing a 100,000-row list back.
+and the first bad row, never echoing a 100,000-row list back. ``from_json`` of a column model is
+the fast path for large bodies: orjson, then each list of numbers into a numpy array in one call,
+the same checks and errors (bodies off that path go through pydantic).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import json
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 import numpy as np
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -128,6 +132,83 @@ def _error(loc_field: str, kind: str, message: str, value: Any, **ctx: Any) -> I
                             input=value)
 
 
+
+def _column_arrays(model: type[_Columns], values: dict[str, Any]
+                   ) -> tuple[dict[str, np.ndarray], int]:
+    """Check the columns of a column request; float64 arrays of the batch length and ``n``.
+
+    ``values`` holds each numeric column of ``model._numeric`` (a number, a list of numbers or
+    a 1-d array) and ``right`` (a string or a list of strings). Errors name the field, the rule
+    and the first bad row, and never echo a whole column.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        Too many rows, lists of different lengths, an empty batch, a value out of its bounds
+        or not finite, an unknown ``right``.
+    """
+    title = model.__name__
+    numeric = model._numeric
+    max_rows = model.max_rows
+    errors: list[InitErrorDetails] = []
+    lengths = {name: len(v) for name in (*numeric, "right")
+               if isinstance(v := values[name], list | np.ndarray)}
+    n = max(lengths.values(), default=1)
+    if n > max_rows:
+        longest = max(lengths, key=lambda k: lengths[k])
+        errors.append(_error(longest, "too_long",
+                             "{field} has {rows} rows; at most {max_rows} per request",
+                             lengths[longest], field=longest, rows=n, max_rows=max_rows))
+        raise ValidationError.from_exception_data(title, errors)
+    ref = next(iter(lengths), None)
+    if ref is not None:
+        n = lengths[ref]
+    for name, size in lengths.items():
+        if size != n:
+            errors.append(_error(name, "length_mismatch",
+                                 "{field} has {rows} rows but {ref} has {n}; every list "
+                                 "must have the batch length (or be a scalar)", size,
+                                 field=name, rows=size, ref=ref, n=n))
+    if n == 0:
+        errors.append(_error(next(iter(lengths)), "too_short",
+                             "a batch needs at least 1 row", 0))
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+    arrays: dict[str, np.ndarray] = {}
+    for name in numeric:
+        arr = np.asarray(values[name], dtype=np.float64)
+        rule = _RULES[name]
+        lo, lo_inc, hi, hi_inc = rule
+        ok = np.isfinite(arr)
+        if lo is not None:
+            ok &= (arr >= lo) if lo_inc else (arr > lo)
+        if hi is not None:
+            ok &= (arr <= hi) if hi_inc else (arr < hi)
+        if not ok.all():
+            bad = np.flatnonzero(~ok.reshape(-1))
+            first = float(arr.reshape(-1)[bad[0]])
+            errors.append(_error(
+                name, "out_of_range",
+                "{field} must be {rule}; row {row} is {bad} ({count} bad rows)",
+                first if np.isfinite(first) else repr(first), field=name,
+                rule=_rule_text(rule), row=int(bad[0]),
+                bad=repr(first), count=int(bad.size)))
+        arrays[name] = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
+    right = values["right"]
+    rights = [right] if isinstance(right, str) else right
+    unknown = set(rights).difference(_SIGN)
+    if unknown:
+        row = next(i for i, v in enumerate(rights) if v in unknown)
+        errors.append(_error("right", "right_unknown",
+                             "right must be 'call'/'put' or 'c'/'p'; row {row} is {bad}",
+                             rights[row], row=row, bad=repr(rights[row])))
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+    sign = np.fromiter(map(_SIGN.__getitem__, rights), dtype=np.float64, count=len(rights))
+    arrays["w"] = np.broadcast_to(sign, (n,)) if sign.size == 1 else sign
+    return arrays, n
+
+
 class _Columns(_Request):
     """Columns of contracts: each field a scalar (broadcast to every row) or a list of ``n``.
 
@@ -144,71 +225,108 @@ class _Columns(_Request):
     right: RightColumn = Field(description="'call'/'put' or 'c'/'p' (any case), or a list.")
 
     _numeric: ClassVar[tuple[str, ...]] = ("S", "K", "T", "r", "q")
+    _fast_fields: ClassVar[frozenset[str]] = frozenset(
+        {"S", "K", "T", "r", "q", "sigma", "price", "right", "greeks"})
     max_rows: ClassVar[int] = MAX_BATCH_ROWS
     _arrays: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
     _n: int = PrivateAttr(1)
 
     @model_validator(mode="after")
     def _check_columns(self) -> _Columns:
-        errors: list[InitErrorDetails] = []
-        names = (*self._numeric, "right")
-        lengths = {name: len(v) for name in names if isinstance(v := getattr(self, name), list)}
-        n = max(lengths.values(), default=1)
-        if n > self.max_rows:
-            longest = max(lengths, key=lambda k: lengths[k])
-            errors.append(_error(longest, "too_long",
-                                 "{field} has {rows} rows; at most {max_rows} per request",
-                                 lengths[longest], field=longest, rows=n,
-                                 max_rows=self.max_rows))
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
-        ref = next(iter(lengths), None)
-        if ref is not None:
-            n = lengths[ref]
-        for name, size in lengths.items():
-            if size != n:
-                errors.append(_error(name, "length_mismatch",
-                                     "{field} has {rows} rows but {ref} has {n}; every list "
-                                     "must have the batch length (or be a scalar)", size,
-                                     field=name, rows=size, ref=ref, n=n))
-        if n == 0:
-            errors.append(_error(next(iter(lengths)), "too_short",
-                                 "a batch needs at least 1 row", 0))
-        if errors:
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
-        arrays: dict[str, np.ndarray] = {}
-        for name in self._numeric:
-            arr = np.asarray(getattr(self, name), dtype=np.float64)
-            rule = _RULES[name]
-            lo, lo_inc, hi, hi_inc = rule
-            ok = np.isfinite(arr)
-            if lo is not None:
-                ok &= (arr >= lo) if lo_inc else (arr > lo)
-            if hi is not None:
-                ok &= (arr <= hi) if hi_inc else (arr < hi)
-            if not ok.all():
-                bad = np.flatnonzero(~ok.reshape(-1))
-                first = float(arr.reshape(-1)[bad[0]])
-                errors.append(_error(
-                    name, "out_of_range",
-                    "{field} must be {rule}; row {row} is {bad} ({count} bad rows)",
-                    first if np.isfinite(first) else repr(first), field=name,
-                    rule=_rule_text(rule), row=int(bad[0]),
-                    bad=repr(first), count=int(bad.size)))
-            arrays[name] = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
-        rights = [self.right] if isinstance(self.right, str) else self.right
-        unknown = set(rights).difference(_SIGN)
-        if unknown:
-            row = next(i for i, v in enumerate(rights) if v in unknown)
-            errors.append(_error("right", "right_unknown",
-                                 "right must be 'call'/'put' or 'c'/'p'; row {row} is {bad}",
-                                 rights[row], row=row, bad=repr(rights[row])))
-        if errors:
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
-        sign = np.fromiter(map(_SIGN.__getitem__, rights), dtype=np.float64, count=len(rights))
-        arrays["w"] = np.broadcast_to(sign, (n,)) if sign.size == 1 else sign
-        self._arrays = arrays
-        self._n = n
+        values = {name: getattr(self, name) for name in (*self._numeric, "right")}
+        self._arrays, self._n = _column_arrays(type(self), values)
         return self
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Self:
+        """Parse and validate a JSON body, list columns straight into numpy arrays.
+
+        The fast path for large batches: :mod:`orjson` parses the body and each list column of
+        plain numbers becomes a float64 array in one :func:`numpy.array` call, instead of
+        pydantic validating every element. The bounds, lengths and ``right`` codes are checked
+        by the same code as :meth:`model_validate`, with the same errors. Anything else (a
+        column holding strings, booleans only, nulls or nested lists, a missing or unknown
+        field, a subclass with extra fields of its own) goes through :meth:`model_validate`,
+        so the errors are exactly pydantic's. ``NaN`` and ``Infinity`` literals, which orjson
+        rejects, are read by :func:`json.loads` as Python's JSON does, then fail the bounds.
+
+        Parameters
+        ----------
+        raw : bytes or str
+            The request body.
+
+        Returns
+        -------
+        _Columns
+            The validated request (:meth:`arrays` and :attr:`n` ready).
+
+        Raises
+        ------
+        pydantic.ValidationError
+            ``json_invalid`` (location ``()``) for a body that is not JSON, otherwise the
+            errors of :meth:`model_validate`, each naming its field.
+        """
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            try:  # NaN / Infinity literals (Python's json writes them), huge exponents
+                obj = json.loads(raw)
+            except (ValueError, RecursionError):
+                raise ValidationError.from_exception_data(cls.__name__, [InitErrorDetails(
+                    type="json_invalid", loc=(), input={}, ctx={"error": str(exc)})]) from None
+        fast = cls._fast_values(obj)
+        if fast is None:
+            return cls.model_validate(obj)
+        arrays, n = _column_arrays(cls, fast)
+        model = cast(Self, cls.model_construct(**obj))
+        model._arrays, model._n = arrays, n
+        return model
+
+    @classmethod
+    def _fast_values(cls, obj: Any) -> dict[str, Any] | None:
+        """Columns of ``obj`` as numpy arrays and rights, or None to let pydantic decide."""
+        fields = cls.model_fields
+        if (not isinstance(obj, dict) or not obj.keys() <= fields.keys()
+                or set(fields).difference(cls._fast_fields)):
+            return None
+        out: dict[str, Any] = {}
+        for name, info in fields.items():
+            if name in obj:
+                value = obj[name]
+            elif info.is_required():
+                return None
+            else:
+                value = info.get_default(call_default_factory=True)
+            if value is None:
+                return None
+            if name == "greeks":
+                if (not isinstance(value, list) or len(value) > len(GREEK_NAMES)
+                        or not all(isinstance(g, str) and g in GREEK_ORDER for g in value)):
+                    return None
+            elif name == "right":
+                if isinstance(value, list):
+                    try:
+                        kinds = set(value)
+                    except TypeError:
+                        return None
+                    if not all(type(v) is str for v in kinds):
+                        return None
+                elif type(value) is not str:
+                    return None
+                out[name] = value
+            elif type(value) in (int, float):
+                out[name] = np.float64(value)
+            elif isinstance(value, list):
+                try:
+                    arr = np.array(value)
+                except (ValueError, TypeError, OverflowError):
+                    return None
+                if arr.ndim != 1 or (arr.dtype.kind not in "fi" and arr.size):
+                    return None
+                out[name] = arr.astype(np.float64, copy=False)
+            else:
+                return None
+        return out
 
     @property
     def n(self) -> int:

@@ -212,3 +212,198 @@ def test_serve_batch_deployment_prices_concurrent_requests(ray_session):
         np.testing.assert_allclose([o["price"] for o in out], ref, rtol=1e-12)
     finally:
         serve.delete(name)
+
+
+# --------------------------------------------------------------------------- fast JSON path
+
+
+def _batch_columns(n: int, seed: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {"S": np.round(rng.uniform(50, 150, n), 2),
+            "K": np.round(rng.uniform(50, 150, n), 0),
+            "T": np.round(rng.uniform(0.01, 2, n), 6),
+            "sigma": np.round(rng.uniform(0.1, 0.6, n), 4),
+            "right": rng.choice(["c", "p", "call", "PUT"], n)}
+
+
+def test_batch_fast_path_equals_the_quant_core_and_pydantic_path(client):
+    from serve.schemas.pricing import BatchIn
+
+    cols = _batch_columns(5_000)
+    body = {**{k: v.tolist() for k, v in cols.items()}, "r": 0.03, "q": [0.01] * 5_000,
+            "greeks": ["delta", "vanna", "color"]}
+    r = client.post("/v1/pricing/price/batch", json=body)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["content-type"] == "application/json"
+    out = r.json()
+    w = np.where(np.isin(cols["right"], ["c", "call"]), 1.0, -1.0)
+    g = bsm_greeks(cols["S"], cols["K"], cols["T"], 0.03, 0.01, cols["sigma"], w, order=3)
+    assert out["n"] == 5_000 and set(out["greeks"]) == {"delta", "vanna", "color"}
+    np.testing.assert_array_equal(out["price"], g.price)  # orjson round-trips float64 exactly
+    for name in ("delta", "vanna", "color"):
+        np.testing.assert_array_equal(out["greeks"][name], getattr(g, name))
+    import json
+
+    fast = BatchIn.from_json(json.dumps(body).encode())
+    slow = BatchIn.model_validate(body)
+    assert fast.n == slow.n and fast.greeks == slow.greeks
+    for name, arr in slow.arrays().items():
+        np.testing.assert_array_equal(fast.arrays()[name], arr)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"S": [42, NaN], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": [42, Infinity], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": [42, -Infinity], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": [42, 1e400], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": [42, -1], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": [42, 0], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+    b'{"S": 42, "K": 40, "T": 0.5, "sigma": NaN, "right": "c"}',
+    b'{"S": [42, "NaN"], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}',
+])
+def test_batch_non_finite_or_negative_is_422_naming_the_field(client, raw):
+    field = "sigma" if b"sigma\": NaN" in raw else "S"
+    r = client.post("/v1/pricing/price/batch", content=raw,
+                    headers={"Content-Type": "application/json"})
+    error = _field_error(r, field)
+    assert error["loc"] == ["body", field] and field in error["msg"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"S": [[42], [43]]}, "S"), ({"S": None}, "S"), ({"S": {"a": 1}}, "S"),
+    ({"S": [42, None]}, "S"), ({"right": ["c", 1]}, "right"), ({"right": None}, "right"),
+    ({"right": [["c"]]}, "right"), ({"greeks": "delta"}, "greeks"), ({"greeks": [1]}, "greeks"),
+    ({"sigma": [0.2, 0.3, 0.4]}, "sigma"), ({"extra": 1}, "extra"), ({"T": True}, None),
+    ({"S": [True, 42.0]}, None), ({"S": ["42", 43]}, None), ({"S": [10**30, 42]}, None),
+])
+def test_batch_odd_bodies_are_422_naming_the_field_or_accepted_as_pydantic_does(
+        client, body, field):
+    base = {"S": [42.0, 43.0], "K": 40, "T": 0.5, "sigma": 0.2, "right": "c"}
+    r = client.post("/v1/pricing/price/batch", json={**base, **body})
+    assert r.status_code < 500, r.text
+    if field is None:
+        assert r.status_code == 200, r.text  # pydantic's lax mode accepts these
+    else:
+        _field_error(r, field)
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b"null", b'"text"', b"\xff\xfe",
+                                 b"[" * 5000])
+def test_batch_body_that_is_not_a_json_object_is_422(client, raw):
+    r = client.post("/v1/pricing/price/batch", content=raw,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_iv_fast_path_and_nan_price_is_422(client):
+    prices = [float(bsm_price(42, 40, 0.5, 0.1, 0, 0.2, "c"))] * 3
+    r = client.post("/v1/pricing/iv", json={"price": prices, "S": 42, "K": 40, "T": 0.5,
+                                            "r": 0.1, "right": "c"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == ["OK"] * 3 and r.json()["n"] == 3
+    bad = client.post("/v1/pricing/iv", content=b'{"price": [1.0, NaN], "S": 42, "K": 40, '
+                      b'"T": 0.5, "right": "c"}', headers={"Content-Type": "application/json"})
+    _field_error(bad, "price")
+
+
+def test_pricing_responses_carry_server_timing(client):
+    for path, body in (("price", {**HULL, "right": "c"}),
+                       ("price/batch", {**HULL, "right": "c"}),
+                       ("iv", {"price": 4.76, "S": 42, "K": 40, "T": 0.5, "right": "c"})):
+        r = client.post(f"/v1/pricing/{path}", json=body)
+        assert r.status_code == 200, r.text
+        metrics = dict(m.strip().split(";dur=") for m in r.headers["server-timing"].split(","))
+        assert 0 < float(metrics["app"]) < 10_000
+        if path != "price":  # the column routes break the time down
+            assert {"parse", "price", "encode"} <= set(metrics)
+            assert sum(float(metrics[k]) for k in ("parse", "price", "encode")) <= float(
+                metrics["app"])
+
+
+def test_openapi_documents_the_column_bodies(client):
+    spec = client.get("/openapi.json").json()
+    for path, model in (("price/batch", "BatchIn"), ("iv", "IVIn")):
+        op = spec["paths"][f"/v1/pricing/{path}"]["post"]
+        schema = op["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["title"] == model and {"S", "K", "T", "right"} <= set(schema["required"])
+        ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["$ref"].endswith("Out")
+
+
+def test_coalescer_prices_concurrent_calls_together_and_isolates_a_bad_one():
+    import asyncio
+
+    from serve.pricing import Coalescer
+    from serve.schemas.pricing import OptionIn
+
+    strikes = np.linspace(30, 50, 40)
+    coalescer = Coalescer(max_batch_size=16)
+
+    bad = OptionIn.model_construct(**{**HULL, "sigma": -1.0}, right="c", greeks_order=1)
+
+    async def many() -> list[object]:
+        calls = [coalescer.price_one(OptionIn(**{**HULL, "K": k}, right="c")) for k in strikes]
+        calls.insert(5, coalescer.price_one(bad))  # unvalidated: the library refuses it
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    out = asyncio.run(many())
+    assert isinstance(out.pop(5), ValueError)
+    ref = bsm_price(42, strikes, 0.5, 0.1, 0, 0.2, "c")
+    np.testing.assert_allclose([o["price"] for o in out], ref, rtol=1e-12)  # type: ignore[index]
+
+
+def test_pricing_deployment_reconfigure_rejects_bad_user_config():
+    from serve.pricing import PricingDeployment
+
+    dep = PricingDeployment.func_or_class()
+    dep.reconfigure({"max_batch_size": 8, "batch_wait_timeout_s": 0.0})
+    for bad in ({"max_batch_size": 0}, {"batch_wait_timeout_s": -1}, {"batch": 3}):
+        with pytest.raises(ValueError):
+            dep.reconfigure(bad)
+
+
+def test_handle_backend_local_closed_form_computes_here_and_forwards_the_rest():
+    import asyncio
+
+    from serve.pricing import HandleBackend, american_columns
+    from serve.schemas.pricing import AmericanIn, BatchIn, OptionIn
+
+    class Method:
+        def __init__(self, log: list[str], name: str) -> None:
+            self.log, self.name = log, name
+
+        async def remote(self, *args: object) -> object:
+            self.log.append(self.name)
+            return american_columns(*args)  # type: ignore[arg-type]
+
+    class FakeHandle:  # what HandleBackend touches of a DeploymentHandle
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+            self.options_seen: list[dict[str, object]] = []
+
+        def options(self, **kw: object) -> FakeHandle:
+            self.options_seen.append(kw)
+            return self
+
+        def __getattr__(self, name: str) -> Method:
+            return Method(self.calls, name)
+
+    handle = FakeHandle()
+    backend = HandleBackend(handle, local_closed_form=True)
+    assert handle.options_seen == [{"_by_reference": True}]  # columns never go inline
+    batch = BatchIn.model_validate({**HULL, "K": [40, 45], "right": "p"})
+    amer = AmericanIn.model_validate({**HULL, "right": "p"})
+
+    async def run() -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
+        one = await backend.price_one(OptionIn(**HULL, right="c"))
+        cols = await backend.price_batch(batch.arrays(), ("delta",))
+        return one, cols, await backend.american(amer.arrays(), "baw", None)
+
+    one, cols, amer_price = asyncio.run(run())
+    assert handle.calls == ["american"]  # only the non-closed-form call left the process
+    assert one["price"] == pytest.approx(float(bsm_price(42, 40, 0.5, 0.1, 0, 0.2, "c")),
+                                         rel=1e-14)
+    np.testing.assert_allclose(
+        cols["price"], bsm_price(42, np.array([40.0, 45.0]), 0.5, 0.1, 0, 0.2, "p"), rtol=1e-13)
+    assert amer_price.shape == (1,)

@@ -179,3 +179,50 @@ def test_mutating_calls_are_audited_without_secrets(client, database):
 def test_unknown_role_is_refused_at_declaration():
     with pytest.raises(ValueError):
         require("root")
+
+
+def test_a_burst_of_first_requests_with_one_key_verifies_it_once(database):
+    """16 threads, one uncached key: one database verification, the rest wait for it."""
+    import threading
+
+    raw = _key(database, "read")
+    sec = Security(database)
+    calls = []
+    real = sec._lookup
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    sec._lookup = counting
+    results, barrier = [], threading.Barrier(16)
+
+    def go():
+        barrier.wait()
+        results.append(sec.authenticate(raw))
+
+    threads = [threading.Thread(target=go) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 16 and all(p is not None and p.user == "ana" for p in results)
+    assert len(calls) == 1
+
+
+def test_a_failed_last_use_write_still_authenticates(database, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from optix.store.repositories import ApiKeyRepository
+
+    raw = _key(database, "read")
+    real = ApiKeyRepository.verify
+
+    def locked(self, raw_key, now, record_use=True):
+        if record_use:
+            raise OperationalError("UPDATE api_keys", {}, Exception("database is locked"))
+        return real(self, raw_key, now, record_use)
+
+    monkeypatch.setattr(ApiKeyRepository, "verify", locked)
+    principal = Security(database).authenticate(raw)
+    assert principal is not None and principal.user == "ana"

@@ -89,11 +89,11 @@ class ApiKeyRepository(Repository[ApiKey]):
         self.add(record)
         return raw, record
 
-    def verify(self, raw: str, now: dt.datetime) -> ApiKey | None:
+    def verify(self, raw: str, now: dt.datetime, record_use: bool = True) -> ApiKey | None:
         """The active key matching ``raw`` (not revoked, not expired, user active), or None.
 
         Candidates are found by the public prefix and each digest is compared in constant
-        time. Records ``now`` as the key's last use.
+        time. Records ``now`` as the key's last use unless ``record_use`` is False.
         """
         candidates = self.session.scalars(
             select(ApiKey).where(ApiKey.prefix == key_prefix(raw))
@@ -108,8 +108,9 @@ class ApiKeyRepository(Repository[ApiKey]):
             return None
         if not key.user.is_active:
             return None
-        key.last_used_at = now
-        self.session.flush()
+        if record_use:
+            key.last_used_at = now
+            self.session.flush()
         return key
 
     def revoke(self, key_id: uuid.UUID, now: dt.datetime) -> bool:
