@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 __all__ = [
     "GREEK_NAMES",
     "MAX_BATCH_ROWS",
+    "MAX_PRICE",
     "AmericanIn",
     "AmericanOut",
     "BatchIn",
@@ -50,6 +51,10 @@ __all__ = [
 ]
 
 MAX_BATCH_ROWS = 100_000
+
+MAX_PRICE = 1e9
+"""Largest spot, strike or option price accepted (any listed underlying is far below; beyond
+it the Monte Carlo statistics overflow)."""
 """Most rows in one column request (``/price/batch``, ``/iv``)."""
 
 GREEK_ORDER: dict[str, int] = {
@@ -71,8 +76,10 @@ _PUTS = ("p", "P", "put", "PUT", "Put")
 
 # --------------------------------------------------------------------------- field pieces
 
-_S = Field(gt=0, allow_inf_nan=False, description="Spot, > 0 (currency per unit).")
-_K = Field(gt=0, allow_inf_nan=False, description="Strike, > 0 (currency per unit).")
+_S = Field(gt=0, le=MAX_PRICE, allow_inf_nan=False,
+           description="Spot, 0 < S <= 1e9 (currency per unit).")
+_K = Field(gt=0, le=MAX_PRICE, allow_inf_nan=False,
+           description="Strike, 0 < K <= 1e9 (currency per unit).")
 _T = Field(gt=0, le=100, allow_inf_nan=False, description="Time to expiry in years, 0 < T <= 100.")
 _R = Field(0.0, ge=-1, le=1, allow_inf_nan=False,
            description="Risk-free rate, continuously compounded decimal in [-1, 1].")
@@ -102,13 +109,13 @@ class _Request(BaseModel):
 # (lower, lower inclusive, upper, upper inclusive); None means unbounded. Finite always.
 _Rule = tuple[float | None, bool, float | None, bool]
 _RULES: dict[str, _Rule] = {
-    "S": (0.0, False, None, False),
-    "K": (0.0, False, None, False),
+    "S": (0.0, False, MAX_PRICE, True),
+    "K": (0.0, False, MAX_PRICE, True),
     "T": (0.0, False, 100.0, True),
     "r": (-1.0, True, 1.0, True),
     "q": (-1.0, True, 1.0, True),
     "sigma": (0.0, False, 10.0, True),
-    "price": (0.0, False, None, False),
+    "price": (0.0, False, MAX_PRICE, True),
 }
 
 # list first, left to right: a 100,000-row list validates about twice as fast as in smart mode
@@ -217,8 +224,8 @@ class _Columns(_Request):
     batch length and :meth:`signs` the +1/-1 call/put codes.
     """
 
-    S: Column = Field(description="Spot(s), > 0 (currency per unit).")
-    K: Column = Field(description="Strike(s), > 0 (currency per unit).")
+    S: Column = Field(description="Spot(s), 0 < S <= 1e9 (currency per unit).")
+    K: Column = Field(description="Strike(s), 0 < K <= 1e9 (currency per unit).")
     T: Column = Field(description="Years to expiry, 0 < T <= 100.")
     r: Column = Field(0.0, description="Risk-free rate(s), continuous decimal in [-1, 1].")
     q: Column = Field(0.0, description="Dividend yield(s), continuous decimal in [-1, 1].")
@@ -429,7 +436,7 @@ class BatchOut(BaseModel):
 class IVIn(_Columns):
     """Black-Scholes-Merton implied volatility of one price or a column of up to 100,000."""
 
-    price: Column = Field(description="Option price(s), > 0 (currency per unit).")
+    price: Column = Field(description="Option price(s), 0 < price <= 1e9 (currency per unit).")
 
     _numeric: ClassVar[tuple[str, ...]] = ("price", "S", "K", "T", "r", "q")
 

@@ -38,10 +38,8 @@ Design
     503 would fail it), ``ignored_auth`` (the spec declares no security scheme;
     ``test_security.py`` covers auth), the stateful checks (the spec has no links) and
     ``max_response_time``.
-* **Known 5xx** (:data:`KNOWN_5XX`) live in code owned elsewhere. Each has a minimal request in
-  :func:`test_known_server_error`, marked ``xfail(strict=True)``: when the fix lands it passes,
-  the strict mark fails the suite, and the entry is deleted. Until then the fuzz test still
-  fuzzes those operations but tolerates that exception type there.
+* **Found 5xx** stay as regression tests (:data:`FIXED_5XX`): the minimal request of each
+  case the fuzzing once answered with a 500, and why.
 * **Time.** ``max_examples`` per operation (:data:`MAX_EXAMPLES`; ``OPTIX_FUZZ_EXAMPLES``
   raises it for a deeper local run), ``deadline=None``, ``derandomize=True`` and no example
   database, so every run draws the same cases (reproducible in CI), and the ``too_slow``,
@@ -91,14 +89,6 @@ T0 = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 _HESTON = {"S": 100, "K": 100, "T": 1, "right": "c", "v0": 0.04, "kappa": 1.0, "theta": 0.04,
            "xi": 0.5, "rho": 0.0}
 
-KNOWN_5XX: dict[str, list[tuple[type[BaseException], dict[str, Any], str]]] = {
-    "POST /v1/pricing/montecarlo": [
-        (RuntimeWarning, {"S": 1e300, "K": 1, "T": 1, "right": "c", "sigma": 0},
-         "huge S: numpy overflow in optix.quant.montecarlo.stats.combine; a 500 under "
-         "warnings-as-errors (this suite), else a 422 'SVD did not converge' naming no field"),
-    ],
-}
-"""Operation label -> [(exception its handler raises, minimal body, reason)]. Not our code."""
 
 
 def _routes_app() -> FastAPI:
@@ -165,11 +155,7 @@ def _detail(response: Any) -> Any:
 def test_no_server_error(case: schemathesis.Case, secured: tuple[FastAPI, dict[str, str]]
                          ) -> None:
     app, headers = secured
-    known = tuple(raises for raises, _, _ in KNOWN_5XX.get(case.operation.label, ()))
-    try:
-        response = case.call(app=app, headers=headers)
-    except known:  # the in-process transport re-raises what the handler raised
-        return  # tracked by test_known_server_error
+    response = case.call(app=app, headers=headers)
     status = response.status_code
     if status == 503 and case.operation.path.startswith(ACTOR_BACKED):
         assert "is not running" in str(_detail(response)), response.text[:500]
@@ -181,24 +167,6 @@ def test_no_server_error(case: schemathesis.Case, secured: tuple[FastAPI, dict[s
                                headers=headers, transport_kwargs={"app": app})
     elif 400 <= status < 500:
         assert _detail(response), f"{status} without a detail: {response.text[:500]}"
-
-
-@pytest.mark.filterwarnings("error::RuntimeWarning")  # as the suite's pyproject says
-@pytest.mark.parametrize("label,body", [
-    pytest.param(label, body, id=f"{label.split()[1]}-{i}",
-                 marks=pytest.mark.xfail(strict=True, reason=f"{label}: {reason}"))
-    for label, cases in KNOWN_5XX.items() for i, (_, body, reason) in enumerate(cases)
-])
-def test_known_server_error(label: str, body: dict[str, Any],
-                            secured: tuple[FastAPI, dict[str, str]]) -> None:
-    """Minimal requests that still answer 500 (code owned elsewhere); strict xfail."""
-    app, headers = secured
-    method, path = label.split()
-    with TestClient(app, raise_server_exceptions=False) as client:
-        response = client.request(method, path, json=body, headers=headers)
-    assert response.status_code < 500, response.text[:500]
-    if response.status_code >= 400:
-        assert _detail(response)
 
 
 FIXED_5XX: list[tuple[str, dict[str, Any], str]] = [
@@ -219,6 +187,8 @@ FIXED_5XX: list[tuple[str, dict[str, Any], str]] = [
     ("POST /v1/pricing/montecarlo",
      {**_HESTON, "model": "heston", "kappa": 5e-324, "paths": 100, "control": "none"},
      "subnormal kappa: ZeroDivisionError in the Heston path kernel"),
+    ("POST /v1/pricing/montecarlo", {"S": 1e300, "K": 1, "T": 1, "right": "c", "sigma": 0},
+     "huge S: numpy overflow in the Monte Carlo statistics (S and K are now at most 1e9)"),
 ]
 """Requests the fuzzing once answered with a 500, kept as regression tests."""
 
@@ -244,4 +214,5 @@ def test_every_v1_operation_is_fuzzed() -> None:
     labels = {result.ok().label for result in SCHEMA.get_all_operations()}
     assert {"POST /v1/pricing/price", "POST /v1/gex/chain", "GET /v1/alerts",
             "GET /v1/flow/events"} <= labels
-    assert set(KNOWN_5XX) <= labels, set(KNOWN_5XX) - labels
+    fixed = {label for label, _, _ in FIXED_5XX}
+    assert fixed <= labels, fixed - labels
