@@ -177,7 +177,7 @@ class Pipeline:
         """Shards (node, symbols, applied offset, lag, trades/s, checkpoint age) and totals."""
         statuses = ray.get([h.status.remote() for h in self.shards.values()])
         sent = self.router.last_sent()
-        nodes = {}
+        nodes: dict[str, list[str]] = {}
         for st in statuses:
             st["lag_batches"] = max(sent.get(st["shard"], -1) - st["applied"], 0)
             nodes.setdefault(st["node"], []).append(st["shard"])

@@ -344,7 +344,7 @@ class ShardCore:
                 "busy_share": round(self._busy_s / up, 3), "symbols": len(self._recent)}
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0,
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0,  # type: ignore[call-overload]
             concurrency_groups={"ingest": 16, "query": 1})
 class ShardActor:
     """A :class:`ShardCore` on the cluster (named, detached, restarted without limit).

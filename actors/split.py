@@ -75,10 +75,10 @@ def split_batch(batch: FeedBatch, placement: Placement,
             refs[k] = batch.reference.take(rows)
     chains: list[list[Any]] = [[] for _ in range(n)]
     for ch in batch.chains:
-        k = memo.get(ch.underlying)
-        if k is None:
-            k = memo[ch.underlying] = index[placement.shard_of(ch.underlying)]
-        chains[k].append(ch)
+        at = memo.get(ch.underlying)
+        if at is None:
+            at = memo[ch.underlying] = index[placement.shard_of(ch.underlying)]
+        chains[at].append(ch)
     return {s: FeedBatch(batch.offset, batch.start_ns, batch.end_ns, trades[k], equities[k],
                          tuple(chains[k]), refs[k])
             for k, s in enumerate(shards)}

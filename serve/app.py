@@ -105,7 +105,8 @@ class Ingress:
         try:
             hub = ray.get_actor("optix-alert-hub", namespace=self.settings.ray.namespace)
             # the hub answers between publishes: under load a call may wait a batch or two
-            stats = ray.get(hub.stats.remote(), timeout=READY_TIMEOUT_S)
+            reply: Any = ray.get(hub.stats.remote(), timeout=READY_TIMEOUT_S)
+            stats = dict(reply)
             actors = {"ok": True, "alerts_received": stats.get("received")}
         except Exception as exc:  # not running, or not answering
             actors["detail"] = type(exc).__name__
@@ -149,10 +150,12 @@ def build_app(settings: OptixSettings,
     if unknown:
         raise ValueError(f"no deployments {sorted(unknown)} in the OPTIX app "
                          "(it has ingress, pricing and gex)")
-    price = pricing.PricingDeployment.options(**opts.get("pricing", {}))
-    gex_dep = gex.GexDeployment.options(**opts.get("gex", {}))
-    ingress = Ingress.options(**opts.get("ingress", {}))
-    return ingress.bind(settings, price.bind(), gex_dep.bind())
+    # @serve.deployment turns each class into a Deployment, which mypy cannot see
+    price = pricing.PricingDeployment.options(**opts.get("pricing", {}))  # type: ignore[attr-defined]
+    gex_dep = gex.GexDeployment.options(**opts.get("gex", {}))  # type: ignore[attr-defined]
+    ingress = Ingress.options(**opts.get("ingress", {}))  # type: ignore[attr-defined]
+    app: Application = ingress.bind(settings, price.bind(), gex_dep.bind())
+    return app
 
 
 def app_builder(args: dict[str, Any]) -> Application:

@@ -25,6 +25,15 @@ from starlette.concurrency import run_in_threadpool
 
 from optix.core.chains import ChainSnapshot
 from optix.gex import ExpiryWindow, GexConfig, GexError, compute_gex
+from optix.gex.config import (
+    FlipRule,
+    GammaSource,
+    GexUnit,
+    SettledPolicy,
+    SignConvention,
+    Sticky,
+    ZeroDtePolicy,
+)
 from serve._actors import actor, call
 
 __all__ = [
@@ -67,10 +76,11 @@ class GexParams(BaseModel):
             window = ExpiryWindow.parse(self.expiry_window)
         except ValueError as exc:
             raise HTTPException(422, f"expiry_window: {exc}") from None
-        return GexConfig(unit=self.unit, sign=self.sign, expiry_window=window,
-                         zero_dte=self.zero_dte, settled=self.settled, flip_rule=self.flip_rule,
-                         sticky=self.sticky, gamma_source=self.gamma_source, r=self.r, q=self.q,
-                         levels=self.levels)
+        return GexConfig(unit=GexUnit(self.unit), sign=SignConvention(self.sign),
+                         expiry_window=window, zero_dte=ZeroDtePolicy(self.zero_dte),
+                         settled=SettledPolicy(self.settled), flip_rule=FlipRule(self.flip_rule),
+                         sticky=Sticky(self.sticky), gamma_source=GammaSource(self.gamma_source),
+                         r=self.r, q=self.q, levels=self.levels)
 
 
 def _params(params: Annotated[GexParams, Query()]) -> GexParams:
