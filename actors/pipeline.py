@@ -184,19 +184,22 @@ class Pipeline:
         return {"shards": statuses, "nodes": nodes, "router": dict(self.router.stats),
                 "buffered_parts": self.router.buffered(), "alerts": self.alerts}
 
+    def _holder(self, symbol: str) -> tuple[str, Any]:
+        """``symbol`` upper-cased and the handle of the shard that holds it."""
+        symbol = symbol.upper()
+        return symbol, self.shards[self.placement.shard_of(symbol)]
+
     def summary(self, symbol: str) -> dict[str, Any]:
         """The per-symbol summary from the shard that holds ``symbol``."""
-        symbol = symbol.upper()
-        shard = self.placement.shard_of(symbol)
-        out: dict[str, Any] = ray.get(self.shards[shard].summary.remote(symbol))
+        symbol, shard = self._holder(symbol)
+        out: dict[str, Any] = ray.get(shard.summary.remote(symbol))
         return out
 
     def gex_view(self, symbol: str, conventions: dict[str, Any] | None = None,
                  heatmaps: bool = False, history: bool = False) -> dict[str, Any] | None:
         """A symbol's GEX from the shard that holds it (:meth:`ShardCore.gex_view`)."""
-        symbol = symbol.upper()
-        shard = self.placement.shard_of(symbol)
-        out: dict[str, Any] | None = ray.get(self.shards[shard].gex_view.remote(
+        symbol, shard = self._holder(symbol)
+        out: dict[str, Any] | None = ray.get(shard.gex_view.remote(
             symbol, conventions, heatmaps, history))
         return out
 
@@ -207,9 +210,8 @@ class Pipeline:
         premium, largest first, and ``top_contracts`` is the top ``top`` over all shards.
         """
         if symbol is not None:
-            symbol = symbol.upper()
-            out: dict[str, Any] = ray.get(self.shards[self.placement.shard_of(symbol)]
-                                          .flow_aggregates.remote(symbol, top))
+            symbol, shard = self._holder(symbol)
+            out: dict[str, Any] = ray.get(shard.flow_aggregates.remote(symbol, top))
             return out
         parts = ray.get([h.flow_aggregates.remote(None, top) for h in self.shards.values()])
 
@@ -223,11 +225,10 @@ class Pipeline:
                 "top_contracts": sorted((r for p in parts for r in p["top_contracts"]),
                                         key=premium)[:top]}
 
-    def symbols(self, gex_only: bool = False) -> list[str]:
-        """Every symbol with state on some shard (or with a GEX result, ``gex_only``), sorted."""
-        calls = [(h.gex_symbols if gex_only else h.symbols).remote()
-                 for h in self.shards.values()]
-        return sorted({s for part in ray.get(calls) for s in part})
+    def gex_symbols(self) -> list[str]:
+        """Every symbol with a GEX result on some shard, sorted."""
+        parts = ray.get([h.gex_symbols.remote() for h in self.shards.values()])
+        return sorted({s for part in parts for s in part})
 
     def shutdown(self) -> None:
         """Kill this deployment's actors (their checkpoints stay)."""
@@ -300,9 +301,9 @@ class PipelineActor:
         """See :meth:`Pipeline.flow_aggregates`."""
         return self.pipeline.flow_aggregates(symbol, top)
 
-    def symbols(self, gex_only: bool = False) -> list[str]:
-        """See :meth:`Pipeline.symbols`."""
-        return self.pipeline.symbols(gex_only)
+    def gex_symbols(self) -> list[str]:
+        """See :meth:`Pipeline.gex_symbols`."""
+        return self.pipeline.gex_symbols()
 
     def shutdown(self) -> None:
         """Kill the pipeline's actors."""

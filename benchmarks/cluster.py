@@ -251,20 +251,18 @@ def _reference_memory(warm_refs: list[Any], tape_refs: list[Any]) -> dict[str, A
         return proc_kib(os.getpid())
 
     engine = FlowEngine(FlowConfig(validate=False))
-    for r in warm_refs:
-        b = ray.get(r)
-        engine.score(engine.update(b.trades, b.end_ns, equities=b.equities,
-                                   reference=b.reference))
-        del b
-    gc.collect()
-    before = mine()
-    for r in tape_refs:
-        b = ray.get(r)
-        engine.score(engine.update(b.trades, b.end_ns, equities=b.equities,
-                                   reference=b.reference))
-        del b
-    gc.collect()
-    after = mine()
+
+    def feed(refs: list[Any]) -> dict[str, int]:
+        for r in refs:
+            b = ray.get(r)
+            engine.score(engine.update(b.trades, b.end_ns, equities=b.equities,
+                                       reference=b.reference))
+            del b
+        gc.collect()
+        return mine()
+
+    before = feed(warm_refs)
+    after = feed(tape_refs)
     raw = json.dumps(engine.snapshot(), separators=(",", ":")).encode()
     return {"before": before, "after": after, "json": len(raw),
             "zlib": len(zlib.compress(raw, 1))}

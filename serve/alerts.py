@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
+from optix.alerts import record_of
 from optix.config import Severity
 from optix.store import Database
-from optix.store.models import AlertHistory
 from optix.store.repositories import AlertRepository
-from serve.security import require, security_of
+from serve.security import database_of, require
 
 __all__ = ["router"]
 
@@ -20,24 +20,9 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 
 
-def _database(request: Request) -> Database:
-    security = security_of(request.app)
-    if security is None:
-        raise HTTPException(503, "no database configured")
-    return security.database
-
-
-def _row(a: AlertHistory) -> dict[str, Any]:
-    return {"id": a.id, "ts": a.ts.isoformat(), "source": a.source, "type": a.alert_type,
-            "severity": a.severity, "score": a.score, "symbol": a.symbol, "title": a.title,
-            "message": a.message, "payload": a.payload,
-            "acknowledged_at": None if a.acknowledged_at is None
-            else a.acknowledged_at.isoformat()}
-
-
 @router.get("", summary="Stored alerts, newest first, with filters and paging")
 async def list_alerts(
-    db: Annotated[Database, Depends(_database)],
+    db: Annotated[Database, Depends(database_of)],
     min_severity: Severity = "INFO",
     types: Annotated[list[str] | None, Query(alias="type", max_length=20)] = None,
     symbol: Annotated[str | None, Query(max_length=16)] = None,
@@ -54,7 +39,7 @@ async def list_alerts(
                 min_severity=min_severity, alert_types=types, symbol=symbol.upper()
                 if symbol else None, since=since, limit=limit, before=before,
                 before_id=before_id, source=source)
-            return [_row(a) for a in rows]
+            return [record_of(a) for a in rows]
 
     alerts = await run_in_threadpool(run)
     nxt = ({"before": alerts[-1]["ts"], "before_id": alerts[-1]["id"]}
@@ -64,7 +49,7 @@ async def list_alerts(
 
 @router.post("/{alert_id}/ack", summary="Acknowledge an alert",
              dependencies=[Depends(require("trade"))])
-async def acknowledge(alert_id: str, db: Annotated[Database, Depends(_database)]
+async def acknowledge(alert_id: str, db: Annotated[Database, Depends(database_of)]
                       ) -> dict[str, Any]:
     """Mark the alert acknowledged now; 404 if there is no such alert."""
     now = dt.datetime.now(dt.UTC)

@@ -8,23 +8,23 @@ run the same shape.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from ray.serve.schema import ServeDeploySchema
+from ray.serve.deployment import Deployment
+from ray.serve.schema import DeploymentSchema, ServeDeploySchema
 
 __all__ = ["DEFAULT_SERVE_CONFIG", "ServeConfigError", "deployment_options", "load_serve_config"]
 
 DEFAULT_SERVE_CONFIG = Path(__file__).with_name("config.yaml")
 """The config shipped with OPTIX."""
 
-_OPTION_FIELDS = ("num_replicas", "max_ongoing_requests", "max_queued_requests",
-                  "autoscaling_config", "ray_actor_options", "user_config",
-                  "graceful_shutdown_wait_loop_s", "graceful_shutdown_timeout_s",
-                  "health_check_period_s", "health_check_timeout_s", "max_replicas_per_node",
-                  "placement_group_bundles", "placement_group_strategy", "logging_config")
+# what the file may set that Deployment.options() takes (name is the key, not an option)
+_OPTION_FIELDS = frozenset(DeploymentSchema.model_fields).intersection(
+    inspect.signature(Deployment.options).parameters) - {"name"}
 
 
 class ServeConfigError(ValueError):
@@ -90,5 +90,10 @@ def deployment_options(config: ServeDeploySchema, app_name: str | None = None
     out: dict[str, dict[str, Any]] = {}
     for dep in app.deployments:
         given = dep.model_dump(exclude_unset=True)
-        out[dep.name] = {k: given[k] for k in _OPTION_FIELDS if k in given}
+        unused = set(given) - _OPTION_FIELDS - {"name"}
+        if unused:
+            raise ServeConfigError(f"deployment {dep.name!r}: {sorted(unused)} cannot be "
+                                   "applied by optix up (Deployment.options has no such "
+                                   "argument)")
+        out[dep.name] = {k: v for k, v in given.items() if k in _OPTION_FIELDS}
     return out

@@ -7,24 +7,17 @@ come from the pipeline actor of ``optix up``. When the pipeline does not run, th
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from optix.alerts import AlertFilter
 from optix.config import Severity
-from serve._actors import actor, call
+from serve._actors import actor, call, symbol_of
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/flow", tags=["flow"])
-
-def _dte(record: dict[str, Any], today: dt.date) -> int | None:
-    expiry = record.get("payload", {}).get("expiry")
-    if not expiry:
-        return None
-    return (dt.date.fromisoformat(str(expiry)[:10]) - today).days
-
 
 @router.get("/events", summary="Recent flow events, newest first, with filters")
 async def events(
@@ -33,31 +26,30 @@ async def events(
     types: Annotated[list[str] | None, Query(alias="type", max_length=20)] = None,
     min_severity: Severity = "INFO",
     side: Literal["buy", "sell"] | None = None,
-    min_premium: Annotated[float, Query(ge=0)] = 0.0,
+    min_premium: Annotated[float, Query(ge=0, le=1e12)] = 0.0,
     min_dte: Annotated[int | None, Query(ge=0)] = None,
     max_dte: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Flow alerts the hub has seen (of ``symbol``, or the whole market)."""
+    """Flow alerts the hub has seen (of ``symbol``, or the whole market).
+
+    The filters are :class:`optix.alerts.AlertFilter`'s (days to expiry are counted from each
+    alert's New York date, as for subscriptions), plus the side of the trade.
+    """
+    try:
+        flt = AlertFilter.of(min_severity, None, types, min_premium, min_dte, max_dte)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     hub = actor(request, "optix-alert-hub")
-    recent = await call(hub.recent.remote(10_000, symbol.upper() if symbol else None,
-                                           min_severity))
-    today = dt.datetime.now(dt.UTC).date()
+    recent = await call(hub.recent.remote(10_000, symbol_of(symbol) if symbol else None,
+                                          min_severity))
     want_side = {"buy": 1, "sell": -1}.get(side or "")
     out = []
     for rec in recent:
-        pay = rec.get("payload", {})
-        if rec.get("source") != "flow" or (types and rec.get("alert_type") not in types):
+        if rec.get("source") != "flow" or not flt.matches(rec):
             continue
-        if want_side is not None and pay.get("side") != want_side:
+        if want_side is not None and rec.get("payload", {}).get("side") != want_side:
             continue
-        if float(pay.get("premium") or 0.0) < min_premium:
-            continue
-        if min_dte is not None or max_dte is not None:
-            dte = _dte(rec, today)
-            if dte is None or (min_dte is not None and dte < min_dte) or (
-                    max_dte is not None and dte > max_dte):
-                continue
         out.append(rec)
         if len(out) == limit:
             break
@@ -67,7 +59,7 @@ async def events(
 @router.get("/aggregates", summary="The 60-minute flow window of a symbol or the market")
 async def aggregates(
     request: Request,
-    symbol: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9.]+$")] = None,
+    symbol: Annotated[str | None, Query(max_length=16)] = None,
     top: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> dict[str, Any]:
     """Sums per underlying, events by type, and the ``top`` contracts by premium (last hour).
@@ -76,7 +68,7 @@ async def aggregates(
     sentiment (:meth:`optix.flow.aggregate.FlowAggregator.summary`).
     """
     out: dict[str, Any] = await call(actor(request, "optix-pipeline").flow_aggregates.remote(
-        symbol.upper() if symbol else None, top))
+        symbol_of(symbol) if symbol else None, top))
     return out
 
 
@@ -90,8 +82,6 @@ async def cluster_view(request: Request) -> dict[str, Any]:
 @router.get("/symbols/{symbol}", summary="A symbol's flow windows, GEX levels, recent alerts")
 async def symbol_summary(request: Request, symbol: str) -> dict[str, Any]:
     """The per-symbol summary from the shard that holds ``symbol``."""
-    if not (0 < len(symbol) <= 16 and symbol.replace(".", "").isalnum()):
-        raise HTTPException(422, "symbol must be 1-16 letters or digits")
     out: dict[str, Any] = await call(
-        actor(request, "optix-pipeline").summary.remote(symbol.upper()))
+        actor(request, "optix-pipeline").summary.remote(symbol_of(symbol)))
     return out

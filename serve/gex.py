@@ -34,13 +34,14 @@ from optix.gex.config import (
     Sticky,
     ZeroDtePolicy,
 )
-from serve._actors import actor, call
+from serve._actors import actor, call, symbol_of
 
 __all__ = [
     "ChainIn",
     "GexDeployment",
     "GexParams",
     "GexRejectedError",
+    "answer",
     "compute_cboe",
     "compute_chain",
     "router",
@@ -184,21 +185,24 @@ class GexDeployment:
     ingress answers it as a 4xx without unwrapping a remote traceback.
     """
 
-    def chain(self, chain: ChainSnapshot, config: GexConfig, heatmaps: bool
-              ) -> dict[str, Any] | tuple[int, str]:
-        """See :func:`compute_chain`."""
-        try:
-            return compute_chain(chain, config, heatmaps)
-        except GexRejectedError as exc:
-            return exc.status, exc.detail
+    def compute(self, kind: str, data: Any, config: GexConfig, heatmaps: bool
+                ) -> dict[str, Any] | tuple[int, str]:
+        """See :func:`answer`."""
+        return answer(kind, data, config, heatmaps)
 
-    def cboe(self, body: bytes, config: GexConfig, heatmaps: bool
-             ) -> dict[str, Any] | tuple[int, str]:
-        """See :func:`compute_cboe`."""
-        try:
-            return compute_cboe(body, config, heatmaps)
-        except GexRejectedError as exc:
-            return exc.status, exc.detail
+
+def answer(kind: str, data: Any, config: GexConfig, heatmaps: bool
+           ) -> dict[str, Any] | tuple[int, str]:
+    """GEX of ``data``, a rejection as ``(status, detail)`` (the deployment's answer).
+
+    ``kind`` ``'chain'``: :func:`compute_chain` of a snapshot; ``'cboe'``:
+    :func:`compute_cboe` of a file's bytes.
+    """
+    fn = compute_chain if kind == "chain" else compute_cboe
+    try:
+        return fn(data, config, heatmaps)
+    except GexRejectedError as exc:
+        return exc.status, exc.detail
 
 
 _handle: Any = None
@@ -213,13 +217,9 @@ def set_handle(handle: Any) -> None:
 async def _run(kind: str, data: Any, params: GexParams) -> dict[str, Any]:
     config = params.config()
     if _handle is None:
-        fn = compute_chain if kind == "chain" else compute_cboe
-        try:
-            out: dict[str, Any] = await run_in_threadpool(fn, data, config, params.heatmaps)
-        except GexRejectedError as exc:
-            raise HTTPException(exc.status, exc.detail) from None
-        return out
-    res = await getattr(_handle, kind).remote(data, config, params.heatmaps)
+        res = await run_in_threadpool(answer, kind, data, config, params.heatmaps)
+    else:
+        res = await _handle.compute.remote(kind, data, config, params.heatmaps)
     if isinstance(res, tuple):
         raise HTTPException(res[0], res[1])
     return dict(res)
@@ -250,16 +250,10 @@ _CONVENTIONS = ("unit", "sign", "expiry_window", "zero_dte", "settled", "flip_ru
                 "gamma_source", "r", "q", "levels")
 
 
-def _symbol(symbol: str) -> str:
-    if not (0 < len(symbol) <= 16 and symbol.replace(".", "").isalnum()):
-        raise HTTPException(422, "symbol must be 1-16 letters or digits")
-    return symbol.upper()
-
-
 @router.get("/symbols", summary="Underlyings whose GEX the actors hold")
 async def held_symbols(request: Request) -> dict[str, Any]:
     """Every symbol with a GEX result on some shard of the running pipeline."""
-    return {"symbols": await call(actor(request, "optix-pipeline").symbols.remote(True))}
+    return {"symbols": await call(actor(request, "optix-pipeline").gex_symbols.remote())}
 
 
 @router.get("/symbols/{symbol}", summary="Latest GEX of an underlying held by the actors")
@@ -273,20 +267,16 @@ async def held_gex(request: Request, symbol: str,
     ``history`` the snapshots over time and net GEX by strike over time. 404 when the shard
     has no chain of the symbol yet.
     """
-    sym = _symbol(symbol)
+    sym = symbol_of(symbol)
     given = {k: getattr(params, k) for k in params.model_fields_set if k in _CONVENTIONS}
     if "expiry_window" in given:
         try:
             given["expiry_window"] = ExpiryWindow.parse(given["expiry_window"])
         except ValueError as exc:
             raise HTTPException(422, f"expiry_window: {exc}") from None
-    try:
-        out = await call(actor(request, "optix-pipeline").gex_view.remote(
-            sym, given or None, params.heatmaps, history), timeout_s=10.0)
-    except HTTPException as exc:
-        if exc.status_code == 422:  # GexError (a ValueError) under the asked conventions
-            raise HTTPException(422, f"{sym}: {exc.detail}") from None
-        raise
+    # a chain unusable under the asked conventions raises GexError, a ValueError: a 422
+    out = await call(actor(request, "optix-pipeline").gex_view.remote(
+        sym, given or None, params.heatmaps, history))
     if out is None:
         raise HTTPException(404, f"the actors hold no GEX of {sym} yet")
     result: dict[str, Any] = out

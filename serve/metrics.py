@@ -34,6 +34,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.concurrency import run_in_threadpool
 
+from actors.metrics import LATENCY_BOUNDARIES_S
+from serve._asgi import StatusSend
+
 __all__ = ["HttpMetrics", "gather", "router"]
 
 log = logging.getLogger("optix.serve")
@@ -43,7 +46,6 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]],
                     Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
-_BOUNDARIES_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 
 router = APIRouter(tags=["operations"])
 
@@ -58,7 +60,7 @@ class _Recorder:
                                 tag_keys=("route", "method", "status"))
         self.latency = Histogram("optix_http_request_seconds",
                                  "HTTP request latency in the ingress, by route",
-                                 boundaries=_BOUNDARIES_S, tag_keys=("route", "method"))
+                                 boundaries=LATENCY_BOUNDARIES_S, tag_keys=("route", "method"))
 
     def record(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.inc(1, tags={"route": route, "method": method, "status": str(status)})
@@ -96,20 +98,13 @@ class HttpMetrics:
             await self.app(scope, receive, send)
             return
         t0 = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        tracked = StatusSend(send)
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, tracked)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             try:
-                _record(str(route), str(scope.get("method", "?")), status,
+                _record(str(route), str(scope.get("method", "?")), tracked.status,
                         time.perf_counter() - t0)
             except Exception:  # metrics must never fail a request
                 log.exception("could not record the metrics of %s", route)

@@ -49,6 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from optix.security import KEY_PREFIX, RateLimiter, fingerprint, has_role, roles_for
 from optix.store import Database
 from optix.store.repositories import ApiKeyRepository, AuditLogRepository
+from serve._asgi import StatusSend
 
 __all__ = [
     "MUTATING_METHODS",
@@ -58,6 +59,8 @@ __all__ = [
     "Principal",
     "Security",
     "audit",
+    "database_of",
+    "principal_of",
     "install",
     "require",
     "security_of",
@@ -222,6 +225,25 @@ def security_of(app: Any) -> Security | None:
     return security if isinstance(security, Security) else None
 
 
+def database_of(request: Request) -> Database:
+    """The database of the app's :class:`Security` (a FastAPI dependency); 503 if none."""
+    security = security_of(request.app)
+    if security is None:
+        raise HTTPException(503, "no database configured")
+    return security.database
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller that the route's :func:`require` dependency admitted (a FastAPI dependency).
+
+    It reads what :func:`require` stored, so it spends no second rate-limit token.
+    """
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise _unauthorized("missing API key")
+    return principal
+
+
 def require(role: str) -> Callable[[Request], Principal]:
     """A FastAPI dependency admitting keys that hold ``role`` (or a higher one).
 
@@ -247,6 +269,11 @@ def require(role: str) -> Callable[[Request], Principal]:
         security = security_of(request.app)
         if security is None:
             raise RuntimeError("serve.security.install(app, security) was not called")
+        admitted = getattr(request.state, "principal", None)
+        if isinstance(admitted, Principal):  # a router's require() ran first: one token only
+            if not admitted.has(role):
+                raise HTTPException(403, f"this key lacks the {role!r} role")
+            return admitted
         raw = _raw_key(request)
         if raw is None:
             raise _unauthorized("missing API key")
@@ -363,7 +390,7 @@ class BodySizeLimitMiddleware:
                     await too_large(scope, receive, send)
                     return
         received = 0
-        started = False
+        tracked = StatusSend(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -374,16 +401,10 @@ class BodySizeLimitMiddleware:
                     raise PayloadTooLargeError(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except PayloadTooLargeError:
-            if started:
+            if tracked.started:
                 raise
             await too_large(scope, receive, send)
 
@@ -418,21 +439,14 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
-        status = 500
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        tracked = StatusSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         finally:
             principal = state.get("principal")
             try:
                 await run_in_threadpool(
-                    audit, self.database, scope, status,
+                    audit, self.database, scope, tracked.status,
                     principal if isinstance(principal, Principal) else None)
             except Exception:
                 log.exception("could not write the audit row of %s %s",

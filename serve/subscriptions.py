@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from optix.config import Severity
 from optix.store import Database
 from optix.store.models import AlertSubscription
 from optix.store.repositories import AlertSubscriptionRepository
-from serve.security import Principal, security_of
+from serve.security import Principal, database_of, principal_of
 
 __all__ = ["SubscriptionIn", "router"]
 
@@ -82,22 +82,8 @@ class SubscriptionIn(BaseModel):
         return self
 
 
-def _database(request: Request) -> Database:
-    security = security_of(request.app)
-    if security is None:
-        raise HTTPException(503, "no database configured")
-    return security.database
-
-
-def _principal(request: Request) -> Principal:
-    principal = getattr(request.state, "principal", None)
-    if principal is None:  # the router's require() dependency sets it
-        raise HTTPException(401, "missing API key", headers={"WWW-Authenticate": "Bearer"})
-    return principal  # type: ignore[no-any-return]
-
-
-Db = Annotated[Database, Depends(_database)]
-Who = Annotated[Principal, Depends(_principal)]
+Db = Annotated[Database, Depends(database_of)]
+Who = Annotated[Principal, Depends(principal_of)]
 
 
 def _out(sub: AlertSubscription) -> dict[str, Any]:

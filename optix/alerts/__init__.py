@@ -31,7 +31,7 @@ from optix.flow.scoring import Severity
 from optix.store.db import Database
 from optix.store.models import AlertHistory
 from optix.store.repositories import AlertRepository
-from optix.store.repositories.analytics import ns_to_datetime
+from optix.store.repositories.analytics import datetime_to_ns, ns_to_datetime
 
 __all__ = [
     "SOURCES",
@@ -47,6 +47,7 @@ __all__ = [
     "json_safe",
     "normalize_record",
     "parse_severity",
+    "record_of",
     "store_alerts",
 ]
 
@@ -163,6 +164,20 @@ def history_row(record: Mapping[str, Any]) -> AlertHistory:
         symbol=record["symbol"], title=record["title"], message=record["message"],
         payload=record["payload"],
     )
+
+
+def record_of(row: AlertHistory) -> dict[str, Any]:
+    """A stored alert as a normalized record (the inverse of :func:`history_row`).
+
+    It also carries ``ts``, ``stored_at`` and ``acknowledged_at`` as ISO strings.
+    """
+    return {"id": row.id, "source": row.source, "alert_type": row.alert_type,
+            "severity": row.severity, "score": row.score, "symbol": row.symbol,
+            "title": row.title, "message": row.message, "payload": row.payload,
+            "ts_ns": datetime_to_ns(row.ts), "ts": row.ts.isoformat(),
+            "stored_at": row.created_at.isoformat(),
+            "acknowledged_at": None if row.acknowledged_at is None
+            else row.acknowledged_at.isoformat()}
 
 
 def store_alerts(db: Database, records: Sequence[Mapping[str, Any]]) -> set[str]:

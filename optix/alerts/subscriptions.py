@@ -24,11 +24,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from optix.alerts import AlertFilter
-from optix.store.models import AlertHistory, AlertSubscription
+from optix.alerts import AlertFilter, record_of
+from optix.store.models import AlertSubscription
 from optix.store.repositories import AlertRepository
 
-__all__ = ["Cursor", "Page", "filter_of", "poll", "record_of"]
+__all__ = ["Cursor", "Page", "filter_of", "poll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,23 +78,6 @@ def filter_of(sub: AlertSubscription) -> AlertFilter:
     """The :class:`AlertFilter` a stored subscription names."""
     return AlertFilter.of(sub.min_severity, sub.symbols, sub.types, sub.min_premium,
                           sub.min_dte, sub.max_dte)
-
-
-def record_of(row: AlertHistory) -> dict[str, Any]:
-    """A stored alert as a normalized record (what :class:`AlertFilter` reads).
-
-    It also carries ``ts``, ``stored_at`` and ``acknowledged_at`` as ISO strings.
-    """
-    return {"id": row.id, "source": row.source, "alert_type": row.alert_type,
-            "severity": row.severity, "score": row.score, "symbol": row.symbol,
-            "title": row.title, "message": row.message, "payload": row.payload,
-            "ts_ns": int((row.ts - _EPOCH).total_seconds() * 1_000_000) * 1_000,
-            "ts": row.ts.isoformat(), "stored_at": row.created_at.isoformat(),
-            "acknowledged_at": None if row.acknowledged_at is None
-            else row.acknowledged_at.isoformat()}
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def poll(session: Session, sub: AlertSubscription, cursor: Cursor | None = None,

@@ -348,23 +348,28 @@ class _Columns(_Request):
 # --------------------------------------------------------------------------- single contract
 
 
-class OptionIn(_Request):
-    """One European option to price under Black-Scholes-Merton."""
+class _Contract(_Request):
+    """The fields of one European contract, shared by the single-contract models."""
 
     S: float = _S
     K: float = _K
     T: float = _T
     r: float = _R
     q: float = _Q
-    sigma: float = _SIGMA
     right: Literal["c", "p"] = _RIGHT
-    greeks_order: int = Field(1, ge=1, le=3, description="1: price and first-order Greeks; "
-                              "2 adds vanna, charm, vomma, veta; 3 adds speed, zomma, color.")
 
     @field_validator("right", mode="before")
     @classmethod
     def _right(cls, value: Any) -> Any:
         return _normalize_right(value)
+
+
+class OptionIn(_Contract):
+    """One European option to price under Black-Scholes-Merton."""
+
+    sigma: float = _SIGMA
+    greeks_order: int = Field(1, ge=1, le=3, description="1: price and first-order Greeks; "
+                              "2 adds vanna, charm, vomma, veta; 3 adds speed, zomma, color.")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"S": 42, "K": 40, "T": 0.5, "r": 0.1, "q": 0, "sigma": 0.2, "right": "call"}]})
@@ -526,18 +531,12 @@ MC_BUDGET = 20_000_000
 """Most ``paths x steps`` for a synchronous Monte Carlo request; larger runs are cluster jobs."""
 
 
-class MonteCarloIn(_Request):
+class MonteCarloIn(_Contract):
     """A small Monte Carlo price (paths <= 200,000, steps <= 500); large runs are jobs."""
 
     model: Literal["gbm", "heston", "merton"] = Field("gbm", description="Dynamics.")
     payoff: Literal["european", "asian", "barrier", "lookback"] = Field(
         "european", description="Payoff.")
-    S: float = _S
-    K: float = _K
-    T: float = _T
-    r: float = _R
-    q: float = _Q
-    right: Literal["c", "p"] = _RIGHT
     sigma: float | None = Field(None, ge=0, le=10, allow_inf_nan=False,
                                 description="Diffusion vol (gbm, merton), decimal per year.")
     v0: float | None = Field(None, ge=0, le=4, allow_inf_nan=False,
@@ -571,11 +570,6 @@ class MonteCarloIn(_Request):
     antithetic: bool = Field(False, description="Antithetic pairs (paths must be even).")
     control: Literal["auto", "none", "terminal", "european", "geometric"] = Field(
         "auto", description="Control variate.")
-
-    @field_validator("right", mode="before")
-    @classmethod
-    def _right(cls, value: Any) -> Any:
-        return _normalize_right(value)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"model": "gbm", "payoff": "european", "S": 100, "K": 100, "T": 1, "r": 0.05,

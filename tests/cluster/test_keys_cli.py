@@ -3,27 +3,9 @@
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
 
-from cluster.cli import cli
 from optix.store import Database
 from optix.store.repositories import ApiKeyRepository
-
-
-@pytest.fixture
-def run(monkeypatch, tmp_path):
-    import os
-
-    for k in list(os.environ):
-        if k.startswith(("OPTIX_", "APCA_")):
-            monkeypatch.delenv(k)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def _run(*args, env=None):
-        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-
-    return _run
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 from ray.serve.deployment import Application
 
-from optix.config import load_settings
+from optix.config import ConfigError, load_settings
 from serve.app import build_app
 from serve.deploy import (
     DEFAULT_SERVE_CONFIG,
@@ -34,7 +34,7 @@ def test_the_import_path_builds_the_app_from_settings_and_args(monkeypatch, tmp_
     builder = import_attr(load_serve_config().applications[0].import_path)
     app = builder({"database": {"url": f"sqlite:///{tmp_path}/x.db"}})
     assert isinstance(app, Application)
-    with pytest.raises(Exception, match="feed"):
+    with pytest.raises(ConfigError, match="feed"):
         builder({"feed": {"symbols": -1}})
 
 
@@ -77,3 +77,11 @@ def test_missing_file_and_application_choice(tmp_path):
     with pytest.raises(ServeConfigError, match="no application 'c'"):
         deployment_options(cfg, "c")
     assert DEFAULT_SERVE_CONFIG.name == "config.yaml"
+
+
+def test_a_field_optix_up_cannot_apply_is_refused_not_dropped(tmp_path):
+    p = tmp_path / "serve.yaml"
+    p.write_text("applications:\n  - name: optix\n    import_path: serve.app:app_builder\n"
+                 "    deployments:\n      - {name: pricing, rolling_update_percentage: 50}\n")
+    with pytest.raises(ServeConfigError, match="rolling_update_percentage"):
+        deployment_options(load_serve_config(p))

@@ -67,6 +67,10 @@ def app_and_clock(database):
     def orders(body: dict, p: Trader):
         return {"user": p.user, "n": len(body)}
 
+    @app.post("/both", dependencies=[Depends(require("read"))])
+    def both(p: Trader):  # a route-level role under a router-level one, like alert acks
+        return {"user": p.user}
+
     @app.post("/upload")
     async def upload(request: Request, p: Reader):
         n = 0
@@ -113,6 +117,14 @@ def test_read_key_on_a_trade_endpoint_is_403_and_admin_passes(client, database):
     read, admin = _key(database, "read"), _key(database, "admin")
     assert client.post("/orders", json={}, headers={"X-API-Key": read}).status_code == 403
     assert client.post("/orders", json={}, headers={"X-API-Key": admin}).status_code == 200
+
+
+def test_a_route_role_under_a_router_role_spends_one_token_and_still_checks_the_role(
+        client, database):
+    trade, read = _key(database, "trade"), _key(database, "read", username="bob")
+    codes = [client.post("/both", headers={"X-API-Key": trade}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]  # burst 3: one token per request, not two
+    assert client.post("/both", headers={"X-API-Key": read}).status_code == 403
 
 
 def test_successful_verifications_are_cached(client, database, app_and_clock):

@@ -39,6 +39,11 @@ def ns_to_datetime(ns: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=ns // 1000)
 
 
+def datetime_to_ns(ts: dt.datetime) -> int:
+    """An aware datetime as epoch nanoseconds (the inverse of :func:`ns_to_datetime`)."""
+    return (ts - _EPOCH) // dt.timedelta(microseconds=1) * 1_000
+
+
 def _nan_to_none(a: np.ndarray[Any, Any] | None, i: int) -> float | None:
     if a is None:
         return None
