@@ -8,16 +8,22 @@ import ray
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-__all__ = ["TIMEOUT_S", "actor", "call", "symbol_of"]
+__all__ = ["TIMEOUT_S", "actor", "call", "is_ticker", "symbol_of"]
 
 TIMEOUT_S = 10.0
 """How long a route waits for an actor's answer before its 503 (a shard answers queries
 between the parts it applies; under full load that can take seconds)."""
 
 
+def is_ticker(symbol: str) -> bool:
+    """True for 1-16 ASCII letters, digits or dots (the API's rule for an underlying)."""
+    return (0 < len(symbol) <= 16 and symbol.isascii()
+            and symbol.replace(".", "").isalnum())
+
+
 def symbol_of(symbol: str) -> str:
-    """A ticker from a path or query parameter, upper-cased (422 unless 1-16 ASCII chars)."""
-    if not (0 < len(symbol) <= 16 and symbol.replace(".", "").isalnum() and symbol.isascii()):
+    """A ticker from a path or query parameter, upper-cased (422 unless :func:`is_ticker`)."""
+    if not is_ticker(symbol):
         raise HTTPException(422, "symbol must be 1-16 letters, digits or dots")
     return symbol.upper()
 

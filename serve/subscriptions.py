@@ -24,6 +24,7 @@ from optix.config import Severity
 from optix.store import Database
 from optix.store.models import AlertSubscription
 from optix.store.repositories import AlertSubscriptionRepository
+from serve._actors import is_ticker
 from serve.security import Principal, database_of, principal_of
 
 __all__ = ["SubscriptionIn", "router"]
@@ -33,7 +34,6 @@ router = APIRouter(prefix="/v1/alerts/subscriptions", tags=["alerts"])
 MAX_SUBSCRIPTIONS = 100
 """Most subscriptions one user may hold."""
 
-_SYMBOL = re.compile(r"^[A-Za-z0-9.^/_-]{1,16}$")
 _TYPE = re.compile(r"^[a-z0-9_]{1,48}$")
 
 
@@ -61,7 +61,7 @@ class SubscriptionIn(BaseModel):
         if v is None:
             return None
         for s in v:
-            if not _SYMBOL.match(s):
+            if not is_ticker(s):
                 raise ValueError(f"symbol {s[:20]!r} is not a ticker")
         return sorted({s.upper() for s in v})
 
